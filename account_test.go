@@ -70,7 +70,7 @@ func TestParseAccountRejects(t *testing.T) {
 		{"1234567@x", "'@'"},
 		{"1234567:443", "':'"},
 		{"1234567 SB1", "' '"},
-		{"12345６7", `'\uff16'`}, // fullwidth digit look-alike
+		{"12345６7", `'\uff16'`},     // fullwidth digit look-alike
 		{"1234567_SВ1", `'\u0412'`}, // Cyrillic В
 		{"_1234567", "begin and end"},
 		{"1234567-", "begin and end"},
