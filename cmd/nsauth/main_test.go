@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/suitekit/netsuite/netsuitetest"
+)
+
+// runCLI runs nsauth in-process with the given environment.
+func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &environment{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	code = run(context.Background(), env, args)
+	return code, out.String(), errb.String()
+}
+
+func TestDemo(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "demo")
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "0 failed")
+	assert.Contains(t, out, "View Login Audit Trail")
+}
+
+func TestUsage(t *testing.T) {
+	code, _, errOut := runCLI(t, nil)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "Commands:")
+	code, _, errOut = runCLI(t, nil, "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown command "frobnicate"`)
+	for name := range commands {
+		code, _, errOut = runCLI(t, nil, "help", name)
+		assert.Equal(t, 0, code, name)
+		assert.Contains(t, errOut, "Usage: nsauth "+name)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "inspect", "https://1234567-SB1.app.netsuite.com/app/center/card.nl")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "1234567_SB1")
+	assert.Contains(t, out, "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token")
+	assert.Contains(t, out, "sandbox")
+	code, _, errOut := runCLI(t, nil, "inspect", "1234567.evil.example")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "not a NetSuite service host")
+}
+
+// fakeEnv returns NETSUITE_* variables for a netsuitetest server.
+func fakeEnv(srv *netsuitetest.Server) map[string]string {
+	c := srv.TBA()
+	return map[string]string{
+		"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+		"NETSUITE_CONSUMER_KEY": c.ConsumerKey, "NETSUITE_CONSUMER_SECRET": c.ConsumerSecret,
+		"NETSUITE_TOKEN_ID": c.TokenID, "NETSUITE_TOKEN_SECRET": c.TokenSecret,
+	}
+}
+
+func TestTestCommand(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	vars := fakeEnv(srv)
+
+	t.Run("works", func(t *testing.T) {
+		code, out, _ := runCLI(t, vars, "test")
+		assert.Equal(t, 0, code, out)
+		assert.Contains(t, out, "connection works")
+		assertNoSecrets(t, out, vars)
+	})
+	t.Run("bad account ID", func(t *testing.T) {
+		bad := clone(vars)
+		bad["NETSUITE_BASE_URL"] = ""
+		code, out, _ := runCLI(t, bad, "test", "--account", "1234567.sb1")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "[FAILED] configuration")
+		assert.Contains(t, out, "Config.AccountID")
+		assert.Contains(t, out, "accepted: an account ID such as")
+	})
+	t.Run("wrong secret", func(t *testing.T) {
+		bad := clone(vars)
+		bad["NETSUITE_TOKEN_SECRET"] = "wrong-secret-value"
+		code, out, _ := runCLI(t, bad, "test")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "401 Unauthorized")
+		assert.Contains(t, out, "hint: ")
+		assert.Contains(t, out, "View Login Audit Trail")
+		assertNoSecrets(t, out, bad)
+	})
+	t.Run("secret from file with trailing newline", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "ts")
+		require.NoError(t, os.WriteFile(file, []byte(vars["NETSUITE_TOKEN_SECRET"]+"\n"), 0o600))
+		v := clone(vars)
+		delete(v, "NETSUITE_TOKEN_SECRET")
+		code, out, _ := runCLI(t, v, "test", "--token-secret-file", file)
+		assert.Equal(t, 0, code, out)
+	})
+	t.Run("missing credentials", func(t *testing.T) {
+		v := clone(vars)
+		delete(v, "NETSUITE_CONSUMER_SECRET")
+		code, out, _ := runCLI(t, v, "test")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "NETSUITE_CONSUMER_SECRET")
+	})
+	t.Run("secret with white space", func(t *testing.T) {
+		v := clone(vars)
+		v["NETSUITE_CONSUMER_SECRET"] += " "
+		code, out, _ := runCLI(t, v, "test")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "TBA.ConsumerSecret")
+		assert.Contains(t, out, "white space")
+	})
+}
+
+func TestRequestCommand(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	vars := fakeEnv(srv)
+	code, out, errOut := runCLI(t, vars, "request", "GET", "/services/rest/record/v1/customer/107")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Wolfe Electronics")
+
+	code, out, errOut = runCLI(t, vars, "request", "--header", "Prefer: transient", "--data", `{"q":"SELECT id FROM customer"}`,
+		"post", "services/rest/query/v1/suiteql")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `"count":2`)
+
+	code, _, errOut = runCLI(t, vars, "request", "GET", "/services/rest/record/v1/customer/999")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "404")
+	assert.Contains(t, errOut, "NONEXISTENT_ID")
+
+	code, _, errOut = runCLI(t, vars, "request", "GET", "https://evil.example/x")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "untrusted host")
+}
+
+func clone(m map[string]string) map[string]string {
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func assertNoSecrets(t *testing.T, out string, vars map[string]string) {
+	t.Helper()
+	for k, v := range vars {
+		if strings.Contains(k, "SECRET") && v != "" {
+			assert.NotContains(t, out, v, k)
+		}
+	}
+}

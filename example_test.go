@@ -1,0 +1,113 @@
+package netsuite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+
+	"github.com/suitekit/netsuite"
+	"github.com/suitekit/netsuite/netsuitetest"
+)
+
+func ExampleParseAccount() {
+	for _, s := range []string{"1234567-sb1", "https://1234567.app.netsuite.com/app/center/card.nl", "tstdrv1234567"} {
+		a, err := netsuite.ParseAccount(s)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(a.ID(), a.RESTURL())
+	}
+	_, err := netsuite.ParseAccount("1234567.evil.example")
+	fmt.Println(errors.Is(err, netsuite.ErrInvalidConfig))
+	// Output:
+	// 1234567_SB1 https://1234567-sb1.suitetalk.api.netsuite.com
+	// 1234567 https://1234567.suitetalk.api.netsuite.com
+	// TSTDRV1234567 https://tstdrv1234567.suitetalk.api.netsuite.com
+	// true
+}
+
+// A Connection with Token-Based Authentication. Against a real account,
+// leave BaseURL empty and set AccountID (e.g. "1234567_SB1"); here the
+// fake NetSuite of package netsuitetest stands in for it.
+func ExampleNewConnection_tba() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	creds := srv.TBA() // in production: from your secret store
+
+	conn, err := netsuite.NewConnection(netsuite.Config{
+		BaseURL:   srv.URL,                       // production: omit, the default comes from AccountID
+		AccountID: netsuitetest.DefaultAccountID, // "1234567_SB1"
+		Auth: netsuite.TBA{
+			ConsumerKey:    creds.ConsumerKey,
+			ConsumerSecret: creds.ConsumerSecret,
+			TokenID:        creds.TokenID,
+			TokenSecret:    creds.TokenSecret,
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	resp, err := conn.Client().Get(conn.BaseURL() + "/services/rest/record/v1/customer/107")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.Status, strings.Contains(string(body), "Wolfe Electronics"))
+	// Output: 200 OK true
+}
+
+// TestConnection as a health check: nil when NetSuite answers, otherwise an
+// error that says why and where to look.
+func ExampleConnection_TestConnection() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	creds := srv.TBA()
+	creds.TokenSecret = "a-wrong-secret"
+	cfg.Auth = creds
+	conn, err := netsuite.NewConnection(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	err = conn.TestConnection(context.Background())
+	var nsErr *netsuite.Error
+	if errors.As(err, &nsErr) {
+		fmt.Println(nsErr.Status, nsErr.Code(), netsuite.IsAuthFailure(err))
+		fmt.Println(strings.Contains(nsErr.Hint, "View Login Audit Trail"))
+	}
+	// Output:
+	// 401 Unauthorized INVALID_LOGIN true
+	// true
+}
+
+// CheckResponse turns a NetSuite error answer to your own request into an
+// *Error.
+func ExampleCheckResponse() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Auth = srv.TBA()
+	conn, err := netsuite.NewConnection(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, conn.BaseURL()+"/services/rest/record/v1/customer/999", nil)
+	resp, err := conn.Client().Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := netsuite.CheckResponse(resp); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// netsuite: GET /services/rest/record/v1/customer/999: 404 Not Found: NONEXISTENT_ID: The record instance does not exist. Provide a valid record instance ID.
+}
