@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"golang.org/x/oauth2"
 )
 
 // DefaultUserAgent is sent as User-Agent when neither the request nor
@@ -40,6 +42,11 @@ type Config struct {
 	// UserAgent is sent on requests that do not set their own User-Agent.
 	// Default: DefaultUserAgent.
 	UserAgent string
+
+	// Logger receives warnings (never secrets): a certificate valid for
+	// longer than NetSuite allows, a refresh token about to expire, a failed
+	// background token refresh. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Connection authenticates requests to one NetSuite account. It is an
@@ -99,12 +106,22 @@ func NewConnection(cfg Config) (*Connection, error) {
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
-	auth, err := cfg.Auth.Bind(Binding{
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	b := Binding{
 		Account:    acct,
 		BaseURL:    c.baseURL,
 		HTTPClient: &http.Client{Transport: c.base, CheckRedirect: noRedirects},
 		UserAgent:  c.userAgent,
-	})
+		Logger:     logger,
+	}
+	b.TokenURL, b.AuthorizeURL, b.RevokeURL = acct.TokenURL(), acct.AuthorizeURL(), acct.RevokeURL()
+	if _, ok := netsuiteHostLabel(base.Hostname()); !ok {
+		b.TokenURL, b.AuthorizeURL, b.RevokeURL = c.baseURL+tokenPath, c.baseURL+authorizePath, c.baseURL+revokePath
+	}
+	auth, err := cfg.Auth.Bind(b)
 	if err != nil {
 		return nil, err
 	}
@@ -204,22 +221,78 @@ func (c *Connection) Client() *http.Client { return &http.Client{Transport: c} }
 // transport. req itself is never modified. A request to a host that is not
 // the account's own (or the Base URL's) gets ErrUntrustedHost and no
 // credentials. Every HTTP status comes back as (resp, nil).
+//
+// With OAuth 2.0, a 401 drops the access token that was sent (unless a newer
+// one has replaced it) and, when the request can be sent again (no body, or
+// GetBody set), sends it once more with a fresh token.
 func (c *Connection) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := c.checkTrusted(req); err != nil {
 		closeBody(req.Body)
 		return nil, err
 	}
+	resp, sent, err := c.attempt(req, req.Body)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	inv, ok := c.auth.(tokenInvalidator)
+	if !ok || !inv.invalidate(sent) {
+		return resp, nil
+	}
+	body, ok := replayBody(req)
+	if !ok {
+		return resp, nil
+	}
+	drain(resp)
+	resp, _, err = c.attempt(req, body)
+	return resp, err
+}
+
+// attempt authenticates a clone of req carrying body and sends it.
+func (c *Connection) attempt(req *http.Request, body io.ReadCloser) (*http.Response, *http.Request, error) {
 	r := req.Clone(req.Context())
+	r.Body = body
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", c.userAgent)
 	}
 	if err := c.auth.Authenticate(r); err != nil {
-		if r.Body == req.Body {
-			closeBody(req.Body)
+		if r.Body == body {
+			closeBody(body)
 		}
-		return nil, err
+		return nil, r, err
 	}
-	return c.base.RoundTrip(r)
+	resp, err := c.base.RoundTrip(r)
+	return resp, r, err
+}
+
+// replayBody returns a fresh copy of req's body for another attempt, and
+// whether there is one.
+func replayBody(req *http.Request) (io.ReadCloser, bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return req.Body, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	b, err := req.GetBody()
+	return b, err == nil
+}
+
+// drain reads a little of a response that is being discarded, so that its
+// connection can be reused, and closes it.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+}
+
+// TokenSource returns the Connection's OAuth 2.0 access tokens as an
+// oauth2.TokenSource, for code that needs the bearer token elsewhere. It
+// shares the Connection's cache. With TBA, which has no tokens, its Token
+// method returns an error.
+func (c *Connection) TokenSource() oauth2.TokenSource {
+	if ts, ok := c.auth.(tokenSourcer); ok {
+		return ts.tokenSource()
+	}
+	return noTokens{}
 }
 
 // Close releases what the authenticator holds (token caches and their

@@ -15,6 +15,7 @@
 package netsuite
 
 import (
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -234,6 +235,14 @@ type Binding struct {
 	HTTPClient *http.Client
 	// UserAgent is the Connection's User-Agent value.
 	UserAgent string
+	// TokenURL, AuthorizeURL and RevokeURL are the default OAuth 2.0
+	// endpoints: the account's own, or the same paths on the Base URL's
+	// host when that is not a NetSuite host (a proxy, a netsuitetest
+	// server).
+	TokenURL, AuthorizeURL, RevokeURL string
+	// Logger receives warnings (a certificate valid too long, a refresh
+	// token about to expire). Never nil.
+	Logger *slog.Logger
 }
 
 // RequestAuthenticator is a bound, live authenticator.

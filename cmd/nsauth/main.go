@@ -10,6 +10,7 @@
 //	nsauth request [flags] METHOD PATH
 //	                                 send one authenticated request and print the response
 //	nsauth inspect ACCOUNT-OR-URL    show the canonical account ID, realm and every endpoint
+//	nsauth keygen [flags]            write a key and certificate for OAuth 2.0 client credentials
 //
 // Credentials come from NETSUITE_* environment variables or files, never
 // from flag values, and are never printed. Run "nsauth help COMMAND" for
@@ -37,6 +38,7 @@ var commands = map[string]command{
 	"test":    {"test the connection to an account, like the Test Connection button", runTest},
 	"request": {"send one authenticated request and print the response", runRequest},
 	"inspect": {"show the canonical account ID, realm and every endpoint of an account", runInspect},
+	"keygen":  {"write a key and certificate for OAuth 2.0 client credentials (M2M)", runKeygen},
 }
 
 // environment is what a command may touch: its output streams and the
