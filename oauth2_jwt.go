@@ -351,7 +351,7 @@ func mergeExtraClaims(claims jwt.MapClaims, extra map[string]any, scopes []strin
 		case set && fmt.Sprint(cur) == fmt.Sprint(v):
 		default:
 			return &ConfigError{Field: "ClientCredentials.ExtraClaims",
-				Problem: fmt.Sprintf("claim %q is set by this package (from %s) and the extra value differs", name, claimSource(name)),
+				Problem:  fmt.Sprintf("claim %q is set by this package (from %s) and the extra value differs", name, claimSource(name)),
 				Accepted: "leave the registered claims (iss, aud, iat, exp, jti, scope, sub) to the matching fields, or give the same value"}
 		}
 	}
