@@ -4,7 +4,11 @@
 //
 // It verifies Token-Based Authentication as NetSuite does (signature
 // recomputed from the request as received, realm, HMAC-SHA256 only, nonce
-// length and reuse, a ±5 minute timestamp window) and answers with
+// length and reuse, a ±5 minute timestamp window), runs an OAuth 2.0 token
+// endpoint for client credentials that checks JWT assertions the way
+// NetSuite does (signature against the registered certificate, alg
+// allow-list, kid, aud, iss, scope, iat/exp, jti reuse) and accepts the
+// bearer tokens it issued until they expire, and answers with
 // NetSuite-shaped bodies: the REST metadata catalog, a few records, SuiteQL
 // and a RESTlet echo on success; the 401 INVALID_LOGIN body with
 // WWW-Authenticate on failure. Its clock is settable and faults can be
@@ -51,6 +55,7 @@ type Server struct {
 	nonces   map[nonceKey]int64
 	faults   []Fault
 	requests []Request
+	oauth    oauth2State // OAuth 2.0 mappings, issued tokens, used jti (oauth2.go)
 }
 
 // Option configures a Server.
@@ -196,10 +201,14 @@ type Request struct {
 	Header   http.Header
 	Body     []byte // at most 1 MiB
 
-	Auth      string // "tba", "bearer", or "" when none
-	Token     string // TBA token ID, or bearer access token
+	Auth      string // "tba", "bearer", or "" when none (always "" at the token endpoint)
+	Token     string // TBA token ID, bearer access token, or the access token issued by the token endpoint
 	Nonce     string // TBA oauth_nonce
 	Timestamp int64  // TBA oauth_timestamp
+
+	Grant        string // token endpoint: grant_type
+	Kid          string // token endpoint: the client assertion's kid
+	AssertionJTI string // token endpoint: the client assertion's jti
 
 	Status int    // status answered
 	Reject string // why authentication failed (NetSuite does not say; the fake does, here)
@@ -240,6 +249,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serve(w *statusWriter, r *http.Request, rec *Request) {
 	if f, ok := s.nextFault(); ok {
 		s.writeFault(w, f)
+		return
+	}
+	if requestPath(r) == TokenPath {
+		s.serveToken(w, r, rec)
 		return
 	}
 	if reason := s.authenticate(r, rec); reason != "" {
@@ -298,7 +311,7 @@ func (s *Server) authenticate(r *http.Request, rec *Request) string {
 		return s.verifyTBA(r, h, rec)
 	case strings.EqualFold(scheme, "Bearer"):
 		rec.Auth = "bearer"
-		return "bearer tokens are not enabled on this fake"
+		return s.verifyBearer(r, h, rec)
 	}
 	return "unsupported Authorization scheme " + scheme
 }
