@@ -381,3 +381,19 @@ func (e *TokenError) isAuthFailure() bool {
 	}
 	return e.StatusCode == http.StatusUnauthorized
 }
+
+// wrapError adds context to an error without repeating the "netsuite: "
+// prefix of an inner error; errors.Is and errors.As see through it.
+type wrapError struct {
+	context string
+	err     error
+}
+
+func (w *wrapError) Error() string {
+	return "netsuite: " + w.context + ": " + strings.TrimPrefix(w.err.Error(), "netsuite: ")
+}
+
+func (w *wrapError) Unwrap() error { return w.err }
+
+// wrap returns err with context, e.g. wrap(err, "test connection").
+func wrap(err error, context string) error { return &wrapError{context: context, err: err} }

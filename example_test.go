@@ -111,3 +111,49 @@ func ExampleCheckResponse() {
 	// Output:
 	// netsuite: GET /services/rest/record/v1/customer/999: 404 Not Found: NONEXISTENT_ID: The record instance does not exist. Provide a valid record instance ID.
 }
+
+// Client credentials (machine to machine). In production the key comes
+// from a .pfx or PEM file (LoadKeyFile) or a KMS (any crypto.Signer), and
+// the certificate ID from NetSuite's M2M setup page.
+func ExampleNewConnection_clientCredentials() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	fake := srv.ClientCredentials() // a key and certificate registered with the fake
+
+	conn, err := netsuite.NewConnection(netsuite.Config{
+		BaseURL:   srv.URL, // production: omit
+		AccountID: netsuitetest.DefaultAccountID,
+		Auth: netsuite.ClientCredentials{
+			ClientID:      fake.ClientID,
+			CertificateID: fake.CertificateID,
+			Key:           fake.Key,
+			Certificate:   fake.Certificate,
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	for range 3 {
+		if err := conn.TestConnection(context.Background()); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("token requests:", srv.TokenRequests())
+	// Output: token requests: 1
+}
+
+// Refusals happen in NewConnection, before any network call, and say what
+// NetSuite accepts.
+func ExampleClientCredentials_algorithm() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	cc := srv.ClientCredentials()
+	cc.Algorithm = "RS256"
+	cfg := srv.Config()
+	cfg.Auth = cc
+	_, err := netsuite.NewConnection(cfg)
+	fmt.Println(errors.Is(err, netsuite.ErrUnsupportedAlgorithm))
+	// Output: true
+}

@@ -3,6 +3,12 @@ package netsuite_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"time"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -100,4 +106,29 @@ var bg = context.Background()
 
 func netsuiteRedirect(code int, to string) netsuitetest.Fault {
 	return netsuitetest.Fault{Status: code, Body: " ", Header: http.Header{"Location": {to}}}
+}
+
+// freshCert makes a certificate for key valid from an hour ago for a year,
+// so that tests do not depend on the fixture certificates' dates.
+func freshCert(t testing.TB, key crypto.Signer) *x509.Certificate {
+	t.Helper()
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return cert
+}
+
+// loadFreshKey reads a fixture key (testdata/keys) and makes a current
+// certificate for it.
+func loadFreshKey(t testing.TB, key string) (crypto.Signer, *x509.Certificate) {
+	t.Helper()
+	k, err := os.ReadFile("testdata/keys/" + key)
+	require.NoError(t, err)
+	signer, _, err := netsuite.LoadPEM(k, "")
+	require.NoError(t, err)
+	return signer, freshCert(t, signer)
 }

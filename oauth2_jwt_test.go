@@ -4,7 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/x509"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,19 +25,6 @@ import (
 
 	"github.com/suitekit/netsuite"
 )
-
-// loadKey reads a fixture of testdata/keys (test-only keys made by
-// testdata/keys/gen.sh).
-func loadKey(t testing.TB, key, cert string) (crypto.Signer, *x509.Certificate) {
-	t.Helper()
-	k, err := os.ReadFile("testdata/keys/" + key)
-	require.NoError(t, err)
-	c, err := os.ReadFile("testdata/keys/" + cert)
-	require.NoError(t, err)
-	signer, leaf, err := netsuite.LoadPEM(append(k, c...), "")
-	require.NoError(t, err)
-	return signer, leaf
-}
 
 // tokenEndpoint is a stand-in token endpoint that records what it gets.
 type tokenEndpoint struct {
@@ -125,22 +111,18 @@ func verifyJWS(t *testing.T, token string, pub crypto.PublicKey) {
 }
 
 func TestClientCredentialsAssertion(t *testing.T) {
-	x5t, err := os.ReadFile("testdata/keys/rsa3072.cert.x5t256") // computed by openssl
-	require.NoError(t, err)
-	tests := []struct {
-		alg, key, cert, x5t string
-	}{
-		{"PS256", "rsa3072.key.pem", "rsa3072.cert.pem", strings.TrimSpace(string(x5t))},
-		{"PS384", "rsa3072.key.pem", "rsa3072.cert.pem", strings.TrimSpace(string(x5t))},
-		{"PS512", "rsa4096-pkcs1.key.pem", "rsa4096.cert.pem", ""},
-		{"ES256", "ec-p256-sec1.key.pem", "ec-p256.cert.pem", ""},
-		{"ES384", "ec-p384-pkcs8.key.pem", "ec-p384.cert.pem", ""},
-		{"ES512", "ec-p521-sec1.key.pem", "ec-p521.cert.pem", ""},
-		{"PS256", "rsa-pss-oracle.key.pem", "rsa-pss-oracle.cert.pem", ""},
+	tests := []struct{ alg, key string }{
+		{"PS256", "rsa3072.key.pem"},
+		{"PS384", "rsa3072.key.pem"},
+		{"PS512", "rsa4096-pkcs1.key.pem"},
+		{"ES256", "ec-p256-sec1.key.pem"},
+		{"ES384", "ec-p384-pkcs8.key.pem"},
+		{"ES512", "ec-p521-sec1.key.pem"},
+		{"PS256", "rsa-pss-oracle.key.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.alg+"/"+tt.key, func(t *testing.T) {
-			key, cert := loadKey(t, tt.key, tt.cert)
+			key, cert := loadFreshKey(t, tt.key)
 			te := &tokenEndpoint{}
 			alg := tt.alg
 			if alg == "PS256" || alg == "ES256" || alg == "ES512" {
@@ -170,9 +152,8 @@ func TestClientCredentialsAssertion(t *testing.T) {
 			assert.Equal(t, "JWT", header["typ"])
 			assert.Equal(t, tt.alg, header["alg"])
 			assert.Equal(t, "cert-abc", header["kid"])
-			if tt.x5t != "" {
-				assert.Equal(t, tt.x5t, header["x5t#256"], "thumbprint must match openssl's")
-			}
+			sum := sha256.Sum256(cert.Raw)
+			assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), header["x5t#256"])
 			assert.Equal(t, "client-123", claims["iss"])
 			assert.Equal(t, "rest_webservices", claims["scope"])
 			assert.Equal(t, base+"/services/rest/auth/oauth2/v1/token", claims["aud"])
@@ -207,7 +188,7 @@ func sortedKeys(v url.Values) []string {
 }
 
 func TestClientCredentialsClaimOptionsAndCache(t *testing.T) {
-	key, cert := loadKey(t, "ec-p256-sec1.key.pem", "ec-p256.cert.pem")
+	key, cert := loadFreshKey(t, "ec-p256-sec1.key.pem")
 	te := &tokenEndpoint{}
 	conn, _ := newCCConnection(t, netsuite.ClientCredentials{
 		ClientID: "c", CertificateID: "k", Key: key, Certificate: cert,
@@ -231,9 +212,9 @@ func TestClientCredentialsClaimOptionsAndCache(t *testing.T) {
 }
 
 func TestClientCredentialsRejects(t *testing.T) {
-	rsa3072, rsaCert := loadKey(t, "rsa3072.key.pem", "rsa3072.cert.pem")
-	ec256, ecCert := loadKey(t, "ec-p256-sec1.key.pem", "ec-p256.cert.pem")
-	rsa2048, _ := loadKey(t, "rsa2048.key.pem", "rsa2048.cert.pem")
+	rsa3072, rsaCert := loadFreshKey(t, "rsa3072.key.pem")
+	ec256, ecCert := loadFreshKey(t, "ec-p256-sec1.key.pem")
+	rsa2048, _ := loadFreshKey(t, "rsa2048.key.pem")
 	good := netsuite.ClientCredentials{ClientID: "c", CertificateID: "k", Key: rsa3072, Certificate: rsaCert}
 	tests := []struct {
 		name, field, why string
@@ -285,7 +266,7 @@ func TestClientCredentialsRejects(t *testing.T) {
 }
 
 func TestClientCredentialsTokenErrors(t *testing.T) {
-	key, cert := loadKey(t, "ec-p256-sec1.key.pem", "ec-p256.cert.pem")
+	key, cert := loadFreshKey(t, "ec-p256-sec1.key.pem")
 	cc := netsuite.ClientCredentials{ClientID: "c", CertificateID: "k", Key: key, Certificate: cert}
 	tests := []struct {
 		name string
@@ -325,7 +306,7 @@ func TestClientCredentialsTokenErrors(t *testing.T) {
 }
 
 func TestClientCredentialsNoRedirect(t *testing.T) {
-	key, cert := loadKey(t, "ec-p256-sec1.key.pem", "ec-p256.cert.pem")
+	key, cert := loadFreshKey(t, "ec-p256-sec1.key.pem")
 	var hits int
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
 	defer elsewhere.Close()
@@ -346,7 +327,7 @@ func TestClientCredentialsNoRedirect(t *testing.T) {
 }
 
 func TestBearerRequestsAndRetryAfter401(t *testing.T) {
-	key, cert := loadKey(t, "ec-p256-sec1.key.pem", "ec-p256.cert.pem")
+	key, cert := loadFreshKey(t, "ec-p256-sec1.key.pem")
 	te := &tokenEndpoint{}
 	var mu sync.Mutex
 	var seen []string

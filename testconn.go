@@ -36,12 +36,12 @@ func (c *Connection) TestConnection(ctx context.Context) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+metadataCatalogPath, nil)
 	if err != nil {
-		return fmt.Errorf("netsuite: test connection: %w", err)
+		return wrap(err, "test connection")
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.RoundTrip(req)
 	if err != nil {
-		return fmt.Errorf("netsuite: test connection: GET %s: %w", metadataCatalogPath, err)
+		return wrap(err, "test connection: GET "+metadataCatalogPath)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newError(resp, c.account)

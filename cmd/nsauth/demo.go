@@ -63,6 +63,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 	fmt.Fprintf(r.w, "nsauth demo: a fake NetSuite (netsuitetest) runs at %s as account %s (a sandbox).\n",
 		srv.URL, srv.AccountID())
 	demoTBA(ctx, srv, r)
+	demoClientCredentials(ctx, srv, r)
 	fmt.Fprintf(r.w, "\n%d checks passed, %d failed.\n", r.passed, r.failed)
 	if r.failed > 0 {
 		return 1
@@ -94,6 +95,33 @@ func demoTBA(ctx context.Context, srv *netsuitetest.Server, r *report) {
 	}
 	defer wrong.Close()
 	r.refused("a wrong token secret is refused", wrong.TestConnection(ctx), netsuite.IsAuthFailure)
+}
+
+func demoClientCredentials(ctx context.Context, srv *netsuitetest.Server, r *report) {
+	r.section("OAuth 2.0 client credentials (machine to machine: a JWT assertion signed with the certificate's key)")
+	cfg := srv.Config()
+	cc := srv.ClientCredentials()
+	cfg.Auth = cc
+	conn, err := netsuite.NewConnection(cfg)
+	r.ok("NewConnection", err, fmt.Sprintf("auth %v", cc))
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	r.ok("TestConnection: token request, then GET /services/rest/record/v1/metadata-catalog", conn.TestConnection(ctx), "")
+	body, err := get(ctx, conn, "/services/rest/record/v1/customer/107")
+	r.ok("GET /services/rest/record/v1/customer/107 with the cached token", err,
+		fmt.Sprintf("%s\ntoken requests so far: %d (the token is cached and refreshed before it expires)", body, srv.TokenRequests()))
+
+	cc.CertificateID = "not-the-certificate-id"
+	cfg.Auth = cc
+	wrong, err := netsuite.NewConnection(cfg)
+	if err != nil {
+		r.ok("NewConnection with a wrong certificate ID", err, "")
+		return
+	}
+	defer wrong.Close()
+	r.refused("a wrong certificate ID is refused by the token endpoint", wrong.TestConnection(ctx), netsuite.IsAuthFailure)
 }
 
 // get sends a GET through conn and returns the body, shortened.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,4 +161,86 @@ func assertNoSecrets(t *testing.T, out string, vars map[string]string) {
 			assert.NotContains(t, out, v, k)
 		}
 	}
+}
+
+func TestKeygenThenM2MTest(t *testing.T) {
+	for _, args := range [][]string{{}, {"--ec", "P-384"}} {
+		t.Run(strings.Join(append([]string{"keygen"}, args...), " "), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "keys")
+			code, out, errOut := runCLI(t, map[string]string{"NETSUITE_PFX_PASSWORD": "pfx-pw"}, append([]string{"keygen", "--out", dir, "--pfx"}, args...)...)
+			require.Equal(t, 0, code, errOut)
+			assert.Contains(t, out, "x5t#256")
+			assert.Contains(t, out, "OAuth 2.0 Client Credentials (M2M) Setup")
+			for name, mode := range map[string]os.FileMode{"netsuite-m2m.key.pem": 0o600, "netsuite-m2m.cert.pem": 0o644, "netsuite-m2m.pfx": 0o600} {
+				st, err := os.Stat(filepath.Join(dir, name))
+				require.NoError(t, err)
+				assert.Equal(t, mode, st.Mode().Perm(), name)
+			}
+			st, _ := os.Stat(dir)
+			assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+
+			// Upload the certificate to the fake, then test with the key, and with the .pfx.
+			srv := netsuitetest.NewServer()
+			defer srv.Close()
+			certPEM, err := os.ReadFile(filepath.Join(dir, "netsuite-m2m.cert.pem"))
+			require.NoError(t, err)
+			block, _ := pem.Decode(certPEM)
+			cert, err := x509.ParseCertificate(block.Bytes)
+			require.NoError(t, err)
+			srv.AddM2M(netsuitetest.M2MClient{ClientID: "cli", CertificateID: "cert-1", Certificate: cert})
+			base := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+				"NETSUITE_CLIENT_ID": "cli", "NETSUITE_CERTIFICATE_ID": "cert-1"}
+			pemEnv := clone(base)
+			pemEnv["NETSUITE_PRIVATE_KEY"] = filepath.Join(dir, "netsuite-m2m.key.pem")
+			pemEnv["NETSUITE_CERTIFICATE"] = filepath.Join(dir, "netsuite-m2m.cert.pem")
+			code, out, _ = runCLI(t, pemEnv, "test")
+			assert.Equal(t, 0, code, out)
+			assert.Contains(t, out, "ClientCredentials")
+
+			pfxEnv := clone(base)
+			pfxEnv["NETSUITE_PFX"] = filepath.Join(dir, "netsuite-m2m.pfx")
+			pfxEnv["NETSUITE_PFX_PASSWORD"] = "pfx-pw"
+			code, out, _ = runCLI(t, pfxEnv, "test")
+			assert.Equal(t, 0, code, out)
+			assert.NotContains(t, out, "pfx-pw")
+
+			pfxEnv["NETSUITE_PFX_PASSWORD"] = "wrong"
+			code, out, _ = runCLI(t, pfxEnv, "test")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, out, "password")
+
+			// keygen refuses to overwrite.
+			code, _, errOut = runCLI(t, nil, append([]string{"keygen", "--out", dir}, args...)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errOut, "exists")
+		})
+	}
+}
+
+func TestKeygenRejects(t *testing.T) {
+	for _, args := range [][]string{{"--days", "731"}, {"--rsa-bits", "2048"}, {"--ec", "secp256k1"}} {
+		code, _, errOut := runCLI(t, nil, append([]string{"keygen", "--out", t.TempDir()}, args...)...)
+		assert.Equal(t, 1, code, args)
+		assert.Contains(t, errOut, "NetSuite accepts", args)
+	}
+}
+
+func TestM2MSettingsErrors(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	base := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+		"NETSUITE_CERTIFICATE_ID": "cert-1"}
+	code, out, _ := runCLI(t, base, "test")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "NETSUITE_CLIENT_ID")
+	assert.Contains(t, out, "NETSUITE_PRIVATE_KEY (or NETSUITE_PFX)")
+	v := clone(base)
+	v["NETSUITE_CLIENT_ID"] = "c"
+	v["NETSUITE_PRIVATE_KEY"] = "/nonexistent/key.pem"
+	code, out, _ = runCLI(t, v, "test")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "no such file")
+	code, out, _ = runCLI(t, v, "test", "--auth", "kerberos")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "want tba or m2m")
 }
