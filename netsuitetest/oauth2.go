@@ -3,11 +3,14 @@ package netsuitetest
 // The OAuth 2.0 token endpoint and bearer-token validation.
 //
 // Token endpoint errors are RFC 6749 §5.2 JSON documents
-// {"error": …, "error_description": …}, always with status 400 (RFC 6749
-// allows 401 for invalid_client; it is required only when the client
+// {"error": …, "error_description": …}, with status 400 (RFC 6749 allows
+// 401 for invalid_client; it is required only when the client
 // authenticated with the Authorization header, which a client-credentials
-// request never does, so 400 is used for every code). The one exception is
-// a JWS alg outside PS256/384/512 and ES256/384/512: NetSuite answers 500
+// request never does, so 400 is used for every client-credentials code).
+// The exceptions: invalid_client of the authorization code and refresh
+// token grants (and the revoke endpoint), whose clients authenticate with
+// HTTP Basic, is 401 with WWW-Authenticate: Basic (authcode.go); and a JWS
+// alg outside PS256/384/512 and ES256/384/512, which NetSuite answers 500
 // {"error":"server_error"} with no description, and so does this fake. The
 // error_description is short; the precise reason is in Request.Reject.
 
@@ -91,6 +94,8 @@ type oauth2State struct {
 	lifetime        time.Duration           // 0: DefaultAccessTokenLifetime
 	expiresInNumber bool
 	tokenRequests   int
+	grants          map[string]int // access tokens issued per grant type
+	authcode        authCodeState  // authorization code clients, codes, refresh tokens (authcode.go)
 }
 
 // AddM2M registers a client-credentials mapping. A mapping with the same
@@ -248,10 +253,11 @@ type tokenResponse struct {
 // checks common to every grant.
 type grantHandler func(s *Server, r *http.Request, form url.Values, rec *Request) (*tokenResponse, *tokenError)
 
-// grantHandlers dispatches on grant_type. authorization_code and
-// refresh_token handlers belong here too.
+// grantHandlers dispatches on grant_type.
 var grantHandlers = map[string]grantHandler{
 	grantClientCredentials: (*Server).clientCredentialsGrant,
+	grantAuthorizationCode: (*Server).authorizationCodeGrant, // authcode.go
+	grantRefreshToken:      (*Server).refreshTokenGrant,      // authcode.go
 }
 
 // serveToken answers POST /services/rest/auth/oauth2/v1/token. It runs
@@ -265,11 +271,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, rec *Request
 	resp, terr := s.token(r, rec)
 	if terr != nil {
 		rec.Reject = terr.reason
-		body := map[string]string{"error": terr.code}
-		if terr.description != "" {
-			body["error_description"] = terr.description
-		}
-		writeJSON(w, terr.status, "application/json", body)
+		s.writeTokenError(w, terr)
 		return
 	}
 	rec.Token = resp.accessToken
@@ -285,6 +287,19 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, rec *Request
 		out["refresh_token"] = resp.refreshToken
 	}
 	writeJSON(w, http.StatusOK, "application/json", out)
+}
+
+// writeTokenError answers an RFC 6749 §5.2 error; a 401 carries a Basic
+// challenge (RFC 6749 §5.2, invalid_client).
+func (s *Server) writeTokenError(w http.ResponseWriter, terr *tokenError) {
+	if terr.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Basic realm="%s"`, s.account.Realm()))
+	}
+	body := map[string]string{"error": terr.code}
+	if terr.description != "" {
+		body["error_description"] = terr.description
+	}
+	writeJSON(w, terr.status, "application/json", body)
 }
 
 // token runs the checks common to every grant, then the grant's handler.
@@ -439,9 +454,15 @@ func (s *Server) clientCredentialsGrant(r *http.Request, form url.Values, rec *R
 // issueToken stores and returns a new opaque access token (43 characters,
 // base64url) and its lifetime.
 func (s *Server) issueToken(clientID string, scopes []string, grant string, now time.Time) (string, time.Duration) {
-	tok := randomToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.issueTokenLocked(clientID, scopes, grant, now)
+}
+
+// issueTokenLocked is issueToken with s.mu held. It counts the token in
+// Grants.
+func (s *Server) issueTokenLocked(clientID string, scopes []string, grant string, now time.Time) (string, time.Duration) {
+	tok := randomToken()
 	lifetime := s.oauth.lifetime
 	if lifetime <= 0 {
 		lifetime = DefaultAccessTokenLifetime
@@ -450,6 +471,10 @@ func (s *Server) issueToken(clientID string, scopes []string, grant string, now 
 		s.oauth.tokens = make(map[string]*issuedToken)
 	}
 	s.oauth.tokens[tok] = &issuedToken{expiry: now.Add(lifetime), clientID: clientID, scopes: slices.Clone(scopes), grant: grant}
+	if s.oauth.grants == nil {
+		s.oauth.grants = make(map[string]int)
+	}
+	s.oauth.grants[grant]++
 	return tok, lifetime
 }
 

@@ -7,8 +7,11 @@
 // length and reuse, a ±5 minute timestamp window), runs an OAuth 2.0 token
 // endpoint for client credentials that checks JWT assertions the way
 // NetSuite does (signature against the registered certificate, alg
-// allow-list, kid, aud, iss, scope, iat/exp, jti reuse) and accepts the
-// bearer tokens it issued until they expire, and answers with
+// allow-list, kid, aud, iss, scope, iat/exp, jti reuse), runs the
+// authorization code flow (an authorize endpoint that approves at once,
+// code exchange with Basic client authentication and PKCE S256, refresh
+// tokens that expire and, for public clients, rotate, and revocation), and
+// accepts the bearer tokens it issued until they expire, and answers with
 // NetSuite-shaped bodies: the REST metadata catalog, a few records, SuiteQL
 // and a RESTlet echo on success; the 401 INVALID_LOGIN body with
 // WWW-Authenticate on failure. Its clock is settable and faults can be
@@ -201,8 +204,8 @@ type Request struct {
 	Header   http.Header
 	Body     []byte // at most 1 MiB
 
-	Auth      string // "tba", "bearer", or "" when none (always "" at the token endpoint)
-	Token     string // TBA token ID, bearer access token, or the access token issued by the token endpoint
+	Auth      string // "tba", "bearer", or "" when none (always "" at the token, authorize and revoke endpoints)
+	Token     string // TBA token ID, bearer access token, the access token issued by the token endpoint, or the token sent to the revoke endpoint
 	Nonce     string // TBA oauth_nonce
 	Timestamp int64  // TBA oauth_timestamp
 
@@ -251,8 +254,15 @@ func (s *Server) serve(w *statusWriter, r *http.Request, rec *Request) {
 		s.writeFault(w, f)
 		return
 	}
-	if requestPath(r) == TokenPath {
+	switch requestPath(r) {
+	case TokenPath:
 		s.serveToken(w, r, rec)
+		return
+	case AuthorizePath:
+		s.serveAuthorize(w, r, rec)
+		return
+	case RevokePath:
+		s.serveRevoke(w, r, rec)
 		return
 	}
 	if reason := s.authenticate(r, rec); reason != "" {

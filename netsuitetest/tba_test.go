@@ -146,8 +146,6 @@ func TestTBAChecks(t *testing.T) {
 		{"clock 6 minutes ahead", func(a *netsuite.TBA) { a.Now = func() time.Time { return now.Add(6 * time.Minute) } }, "away from the server clock"},
 		{"short nonce", func(a *netsuite.TBA) { a.Nonce = func() string { return "abc" } }, "6 to 64"},
 		{"long nonce", func(a *netsuite.TBA) { a.Nonce = func() string { return strings.Repeat("n", 65) } }, "6 to 64"},
-		{"lower-case realm", func(a *netsuite.TBA) { a.Realm = "1234567_sb1" }, "case-sensitively"},
-		{"host-style realm", func(a *netsuite.TBA) { a.Realm = "1234567-sb1" }, "realm"},
 		{"wrong consumer secret", func(a *netsuite.TBA) { a.ConsumerSecret += "x" }, "signature mismatch"},
 		{"unknown token", func(a *netsuite.TBA) { a.TokenID += "x" }, "unknown consumer key or token"},
 	}
