@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 )
@@ -49,6 +51,25 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// String describes the configuration without secrets.
+func (cfg Config) String() string {
+	return fmt.Sprintf("netsuite.Config{BaseURL:%s AccountID:%s Auth:%v}", cfg.BaseURL, cfg.AccountID, cfg.Auth)
+}
+
+// Format makes every fmt verb print String.
+func (cfg Config) Format(f fmt.State, verb rune) { io.WriteString(f, cfg.String()) }
+
+// LogValue describes the configuration without secrets.
+func (cfg Config) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("base_url", cfg.BaseURL), slog.String("account_id", cfg.AccountID)}
+	if lv, ok := cfg.Auth.(slog.LogValuer); ok {
+		attrs = append(attrs, slog.Any("auth", lv))
+	} else if cfg.Auth != nil {
+		attrs = append(attrs, slog.String("auth", fmt.Sprintf("%T", cfg.Auth)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // Connection authenticates requests to one NetSuite account. It is an
 // http.RoundTripper: use Client, or put it in an http.Client's Transport.
 // A Connection is safe for concurrent use and never modifies the requests
@@ -61,7 +82,11 @@ type Connection struct {
 	auth      RequestAuthenticator
 	base      http.RoundTripper
 	userAgent string
+	closed    *atomic.Bool // a pointer, so that the value methods below do not copy a lock
 }
+
+// ErrClosed is returned by RoundTrip after Close.
+var ErrClosed = errors.New("netsuite: connection closed")
 
 // origin is a normalised scheme and host[:port].
 type origin struct{ scheme, host string }
@@ -72,7 +97,7 @@ func (o origin) String() string { return o.scheme + "://" + o.host }
 // returns a ready Connection. Every problem is a *ConfigError naming the
 // field (errors.Is(err, ErrInvalidConfig) holds).
 func NewConnection(cfg Config) (*Connection, error) {
-	if cfg.Auth == nil {
+	if cfg.Auth == nil || isNilPointer(cfg.Auth) {
 		return nil, &ConfigError{Field: "Config.Auth", Problem: "it is nil",
 			Accepted: "netsuite.TBA{…}, netsuite.ClientCredentials{…}, netsuite.AuthorizationCode{…} or your own Authenticator"}
 	}
@@ -94,6 +119,7 @@ func NewConnection(cfg Config) (*Connection, error) {
 		trusted:   []origin{originOf(base)},
 		base:      cfg.Transport,
 		userAgent: cfg.UserAgent,
+		closed:    new(atomic.Bool),
 	}
 	for _, h := range acct.serviceHosts() {
 		if o := (origin{"https", h}); o != c.trusted[0] {
@@ -130,6 +156,12 @@ func NewConnection(cfg Config) (*Connection, error) {
 	}
 	c.auth = auth
 	return c, nil
+}
+
+// isNilPointer reports whether v is a typed nil pointer.
+func isNilPointer(v any) bool {
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }
 
 // noRedirects makes token-endpoint clients return a redirect as it is.
@@ -226,6 +258,10 @@ func (c *Connection) Client() *http.Client { return &http.Client{Transport: c} }
 // one has replaced it) and, when the request can be sent again (no body, or
 // GetBody set), sends it once more with a fresh token.
 func (c *Connection) RoundTrip(req *http.Request) (*http.Response, error) {
+	if c.closed.Load() {
+		closeBody(req.Body)
+		return nil, ErrClosed
+	}
 	if err := c.checkTrusted(req); err != nil {
 		closeBody(req.Body)
 		return nil, err
@@ -296,8 +332,9 @@ func (c *Connection) TokenSource() oauth2.TokenSource {
 }
 
 // Close releases what the authenticator holds (token caches and their
-// background refresh). Requests after Close fail.
+// background refresh). Requests after Close fail with ErrClosed.
 func (c *Connection) Close() error {
+	c.closed.Store(true)
 	if cl, ok := c.auth.(io.Closer); ok {
 		return cl.Close()
 	}

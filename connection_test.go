@@ -213,3 +213,44 @@ func TestUserAgent(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "mine", rec.last(t).Header.Get("User-Agent"))
 }
+
+func TestNewConnectionTypedNilAuth(t *testing.T) {
+	for _, auth := range []netsuite.Authenticator{(*netsuite.ClientCredentials)(nil), (*netsuite.TBA)(nil), (*netsuite.AuthorizationCode)(nil)} {
+		_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1234567", Auth: auth})
+		assert.ErrorIs(t, err, netsuite.ErrInvalidConfig)
+		assert.ErrorContains(t, err, "Config.Auth")
+	}
+}
+
+func TestClosedConnection(t *testing.T) {
+	conn, srv := newTBAConnection(t)
+	require.NoError(t, conn.Close())
+	body := newTrackedBody("x")
+	req, _ := http.NewRequest("POST", srv.URL+"/x", body)
+	_, err := conn.RoundTrip(req)
+	assert.ErrorIs(t, err, netsuite.ErrClosed)
+	assert.Equal(t, int32(1), body.closes.Load())
+	assert.Empty(t, srv.Requests())
+}
+
+func TestTestConnectionNilContext(t *testing.T) {
+	conn, _ := newTBAConnection(t)
+	//lint:ignore SA1012 a nil context is what this test is about
+	err := conn.TestConnection(nil) //nolint:staticcheck
+	assert.ErrorContains(t, err, "nil Context")
+}
+
+func TestTokenURLMustBeTheAccounts(t *testing.T) {
+	key, _ := loadFreshKey(t, "ec-p256-sec1.key.pem")
+	for _, u := range []string{"https://evil.example/services/rest/auth/oauth2/v1/token", "https://7654321.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"} {
+		_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1234567", Auth: netsuite.ClientCredentials{
+			ClientID: "c", CertificateID: "k", Key: key, TokenURL: u}})
+		assert.ErrorContains(t, err, "not the account's", u)
+		_, err = netsuite.NewConnection(netsuite.Config{AccountID: "1234567", Auth: netsuite.AuthorizationCode{
+			ClientID: "c", ClientSecret: "s", TokenURL: u}})
+		assert.ErrorContains(t, err, "not the account's", u)
+	}
+	_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1234567", Auth: netsuite.ClientCredentials{
+		ClientID: "c", CertificateID: "k", Key: key, TokenURL: "https://1234567.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"}})
+	assert.NoError(t, err)
+}

@@ -141,7 +141,11 @@ func (e *Error) Error() string {
 		b.WriteString(": body: " + e.Excerpt)
 	}
 	if e.Hint != "" {
-		b.WriteString("; hint: " + e.Hint)
+		hint := e.Hint
+		if strings.Contains(b.String(), loginAuditTrail) { // NetSuite's detail named it already
+			hint = strings.Replace(hint, ": "+loginAuditTrail, " (path above)", 1)
+		}
+		b.WriteString("; hint: " + hint)
 	}
 	return b.String()
 }
@@ -263,7 +267,7 @@ func restHint(e *Error, acct Account) string {
 	switch {
 	case isRateLimitCode(e.Code()) || e.StatusCode == http.StatusTooManyRequests:
 		hints = append(hints, "the account's concurrency limit was reached: send fewer requests at once "+
-			"(Config.MaxConcurrent) and retry with backoff")
+			"and retry with backoff")
 	case e.StatusCode == http.StatusUnauthorized:
 		hints = append(hints, "NetSuite does not say why a login failed; the reason is in the Login Audit Trail: "+
 			loginAuditTrail+". Common causes: a wrong or revoked token or consumer key/secret, "+
@@ -373,6 +377,12 @@ func (e *TokenError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *TokenError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrReauthorize) true for a refresh token that
+// NetSuite refused (invalid_grant).
+func (e *TokenError) Is(target error) bool {
+	return target == ErrReauthorize && e.GrantType == "refresh_token" && e.ErrorCode == "invalid_grant"
+}
 
 func (e *TokenError) isAuthFailure() bool {
 	switch e.ErrorCode {

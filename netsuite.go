@@ -49,8 +49,8 @@ const (
 // maxAccountIDLen bounds an account ID; real ones are far shorter.
 const maxAccountIDLen = 63
 
-const acceptedAccount = "accepted: an account ID such as 1234567, 1234567_SB1, 1234567-sb1, TSTDRV1234567 " +
-	"(letters, digits, '_' and '-'), or an https:// URL on a NetSuite host such as " +
+const acceptedAccount = "accepted: an account ID such as 1234567, 1234567_SB1, 1234567-sb1 or TSTDRV1234567, " +
+	"made of letters, digits, '_' and '-'; or an https:// URL on a NetSuite host such as " +
 	"https://1234567-sb1.suitetalk.api.netsuite.com"
 
 // Account is a NetSuite account, parsed once from whatever spelling a user
@@ -73,9 +73,9 @@ func ParseAccount(s string) (Account, error) {
 	case s == "":
 		return Account{}, accountError(s, "it is empty")
 	case strings.Contains(s, "://"):
-		return accountFromURL(s)
+		return accountFromURL(s, s)
 	case strings.Contains(s, ".") && !strings.ContainsAny(s, "/@"):
-		return accountFromURL("https://" + s)
+		return accountFromURL("https://"+s, s)
 	}
 	return accountFromID(s)
 }
@@ -99,25 +99,29 @@ func accountFromID(s string) (Account, error) {
 	return Account{id: strings.ToUpper(strings.ReplaceAll(s, "-", "_"))}, nil
 }
 
-func accountFromURL(s string) (Account, error) {
+// accountFromURL parses a URL; input is what the user typed, for errors.
+func accountFromURL(s, input string) (Account, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return Account{}, accountError(s, "it is not a valid URL")
+		return Account{}, accountError(input, "it is not a valid URL")
 	}
 	if u.User != nil {
-		return Account{}, accountError(s, "the URL has a user name or password in it")
+		return Account{}, accountError(input, "the URL has a user name or password in it")
 	}
 	host := strings.ToLower(u.Hostname())
 	label, ok := netsuiteHostLabel(host)
 	if !ok {
-		return Account{}, accountError(s, "the host "+host+" is not a NetSuite service host "+
-			"(set the account ID explicitly when the URL is a proxy or a test server)")
+		if id := dottedID(host); id != "" && !strings.Contains(input, "://") {
+			return Account{}, accountError(input, "an account ID has no '.'; did you mean "+id+"?")
+		}
+		return Account{}, accountError(input, "the host "+host+" is not a NetSuite service host "+
+			"; when the URL is a proxy or a test server, set the account ID as well")
 	}
 	if !strings.EqualFold(u.Scheme, "https") {
-		return Account{}, accountError(s, "NetSuite is reached only over https, not "+u.Scheme)
+		return Account{}, accountError(input, "NetSuite is reached only over https, not "+u.Scheme)
 	}
 	if p := u.Port(); p != "" && p != "443" {
-		return Account{}, accountError(s, "NetSuite listens on port 443, not "+p)
+		return Account{}, accountError(input, "NetSuite listens on port 443, not "+p)
 	}
 	return accountFromID(label)
 }
@@ -153,6 +157,19 @@ func describeByte(s string, i int) string {
 	return strconv.QuoteRuneToASCII(r)
 }
 
+// dottedID suggests the account ID a user meant by "1234567.sb1", or "".
+func dottedID(s string) string {
+	id, kind, ok := strings.Cut(s, ".")
+	if !ok || id == "" || strings.Trim(id, "0123456789") != "" && !strings.HasPrefix(strings.ToLower(id), "tstdrv") {
+		return ""
+	}
+	k := strings.ToUpper(kind)
+	if k == "RP" || strings.HasPrefix(k, "SB") && len(k) > 2 && strings.Trim(k[2:], "0123456789") == "" {
+		return strings.ToUpper(id) + "_" + k
+	}
+	return ""
+}
+
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
@@ -178,7 +195,11 @@ func (a Account) Host() string { return strings.ToLower(strings.ReplaceAll(a.id,
 // grants are never copied.
 func (a Account) IsSandbox() bool {
 	i := strings.LastIndexByte(a.id, '_')
-	return i > 0 && (strings.HasPrefix(a.id[i:], "_SB") || a.id[i:] == "_RP")
+	if i < 0 {
+		return false
+	}
+	suffix := a.id[i+1:]
+	return suffix == "RP" || len(suffix) > 2 && strings.HasPrefix(suffix, "SB") && strings.Trim(suffix[2:], "0123456789") == ""
 }
 
 // RESTURL returns the REST web services base URL, the default Base URL:

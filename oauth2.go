@@ -56,6 +56,24 @@ func endpointURL(field, value, def string) (string, error) {
 	return value, nil
 }
 
+// tokenEndpointURL validates a token or revoke endpoint setting: besides
+// endpointURL's rules, it must be on the account's REST host or the Base
+// URL's host, because the client secret or the assertion is sent there.
+func tokenEndpointURL(field, value, def string, b Binding) (string, error) {
+	u, err := endpointURL(field, value, def)
+	if err != nil || value == "" {
+		return u, err
+	}
+	parsed, _ := url.Parse(u)
+	o := originOf(parsed)
+	base, _ := url.Parse(b.BaseURL)
+	if o == (origin{"https", b.Account.Host() + suiteTalkSuffix}) || (base != nil && o == originOf(base)) {
+		return u, nil
+	}
+	return "", &ConfigError{Field: field, Problem: quoteInput(value) + ": credentials would be sent to a host that is not the account's",
+		Accepted: "a URL on " + b.Account.RESTURL() + " or on the Base URL's host, or empty for the default " + def}
+}
+
 // checkTokenParams refuses extra token-request parameters that would
 // override the protocol's own.
 func checkTokenParams(field string, params url.Values, reserved ...string) (url.Values, error) {

@@ -105,7 +105,7 @@ type ClientCredentials struct {
 	TokenParams url.Values
 }
 
-// Limits of the assertion lifetime.
+// Assertion lifetime settings.
 const (
 	// DefaultAssertionLifetime is the default ClientCredentials.Expiration.
 	DefaultAssertionLifetime = 5 * time.Minute
@@ -193,7 +193,7 @@ func (cc ClientCredentials) minter(b Binding) (*minter, error) {
 	if m.x5t, err = cc.thumbprint(); err != nil {
 		return nil, err
 	}
-	if m.tokenURL, err = endpointURL("ClientCredentials.TokenURL", cc.TokenURL, b.TokenURL); err != nil {
+	if m.tokenURL, err = tokenEndpointURL("ClientCredentials.TokenURL", cc.TokenURL, b.TokenURL, b); err != nil {
 		return nil, err
 	}
 	if cc.Audience != "" && cc.Audience != m.tokenURL {

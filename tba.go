@@ -57,11 +57,13 @@ func (t TBA) Bind(b Binding) (RequestAuthenticator, error) {
 		}
 	}
 	realm := b.Account.Realm()
-	if t.Realm != "" {
+	if t.Realm != "" && t.Realm != realm {
 		if _, err := accountFromID(t.Realm); err != nil {
 			return nil, withField(err, "TBA.Realm")
 		}
-		realm = t.Realm
+		return nil, &ConfigError{Field: "TBA.Realm",
+			Problem:  fmt.Sprintf("it is %s, but the account's realm is %s; NetSuite compares the realm case-sensitively with the account ID", quoteInput(t.Realm), realm),
+			Accepted: "leave it empty (the realm comes from the account), or set Config.AccountID to the account you mean"}
 	}
 	if realm == "" {
 		return nil, &ConfigError{Field: "TBA.Realm", Problem: "no account is known to take the realm from",

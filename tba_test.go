@@ -129,12 +129,14 @@ func TestTBARejectsBadCredentials(t *testing.T) {
 		{"TBA.TokenSecret", func(a *netsuite.TBA) { a.TokenSecret = "" }, "empty"},
 		{"TBA.TokenSecret", func(a *netsuite.TBA) { a.TokenSecret = "ts\x00secret" }, "control character"},
 		{"TBA.Realm", func(a *netsuite.TBA) { a.Realm = "1234567.evil" }, "'.'"},
+		{"TBA.Realm", func(a *netsuite.TBA) { a.Realm = "1234567-sb1" }, "case-sensitively"},
+		{"TBA.Realm", func(a *netsuite.TBA) { a.Realm = "7654321" }, "leave it empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field+"/"+tt.why, func(t *testing.T) {
 			a := good
 			tt.mutate(&a)
-			_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1234567", Auth: a})
+			_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1234567_SB1", Auth: a})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, netsuite.ErrInvalidConfig)
 			var ce *netsuite.ConfigError

@@ -3,6 +3,7 @@ package netsuite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +30,9 @@ const maxCatalogBody = 4 << 20
 // refused; or a wrapped network or context error (errors.Is works). When ctx
 // has no deadline, DefaultTestTimeout applies.
 func (c *Connection) TestConnection(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("netsuite: test connection: nil Context")
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTestTimeout)
@@ -44,11 +48,11 @@ func (c *Connection) TestConnection(ctx context.Context) error {
 		return wrap(err, "test connection: GET "+metadataCatalogPath)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(resp, c.account)
+		return wrap(newError(resp, c.account), "test connection")
 	}
 	defer resp.Body.Close()
 	if !isCatalog(io.LimitReader(resp.Body, maxCatalogBody)) {
-		return fmt.Errorf("netsuite: test connection: %s answered %s but not with the metadata catalog "+
+		return fmt.Errorf("netsuite: test connection: GET %s: answered %s but not with the metadata catalog "+
 			"(is %s the REST web services URL of the account?)", metadataCatalogPath, statusLine(resp), c.baseURL)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -36,9 +37,10 @@ Token-Based Authentication:
 OAuth 2.0 client credentials (machine to machine):
   NETSUITE_CLIENT_ID         --client-id      integration record's client ID
   NETSUITE_CERTIFICATE_ID    --certificate-id Certificate ID from the M2M setup page
-  NETSUITE_PRIVATE_KEY       --private-key FILE   PEM private key (may hold the certificate too)
-  NETSUITE_CERTIFICATE       --certificate FILE   PEM certificate (optional; checked against the key)
-  NETSUITE_PFX               --pfx FILE       .pfx/.p12 instead of PEM files
+  NETSUITE_PRIVATE_KEY       --private-key FILE   path of the private key: PEM (may hold the certificate too) or .pfx
+  NETSUITE_PRIVATE_KEY_PASSWORD --private-key-password-file FILE   password of an encrypted PEM key or .pfx
+  NETSUITE_CERTIFICATE       --certificate FILE   path of the PEM certificate (optional; checked against the key)
+  NETSUITE_PFX               --pfx FILE       path of a .pfx/.p12 holding key and certificate
   NETSUITE_PFX_PASSWORD      --pfx-password-file FILE (or NETSUITE_PFX_PASSWORD_FILE)
   NETSUITE_ALGORITHM         --algorithm      PS256 (RSA default), PS384, PS512, ES256/384/512 (EC)
   NETSUITE_SCOPES            --scopes         comma-separated; default rest_webservices
@@ -65,21 +67,65 @@ func setting(env *environment, flagValue, name string) string {
 	return env.getenv(name)
 }
 
-// secret returns a secret from a file (flag, then NAME_FILE) or from the
-// environment variable NAME. One trailing line break of a file is dropped.
+// secret returns a secret from the environment variable NAME or from the
+// file named by the flag or by NAME_FILE — one of them, not both. One
+// trailing line break of a file is dropped.
 func secret(env *environment, file, name string) (string, error) {
+	fileSetting := "--" + flagName(name) + "-file"
 	if file == "" {
-		file = env.getenv(name + "_FILE")
+		file, fileSetting = env.getenv(name+"_FILE"), name+"_FILE"
 	}
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("reading %s from a file: %w", name, err)
+	value := env.getenv(name)
+	switch {
+	case file == "":
+		return value, nil
+	case value != "":
+		return "", fmt.Errorf("both %s and %s are set: use one", name, fileSetting)
+	}
+	b, err := readSettingFile(fileSetting, file)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", fmt.Errorf("%s names an empty file", fileSetting)
+	}
+	return s, nil
+}
+
+// flagName turns NETSUITE_TOKEN_SECRET into token-secret.
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "NETSUITE_")), "_", "-")
+}
+
+// readSettingFile reads the file a setting names. Its errors never repeat
+// the setting's value: a secret pasted where a path belongs must not be
+// printed.
+func readSettingFile(setting, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return b, nil
+	}
+	why := "cannot read it"
+	switch {
+	case looksLikeValue(path):
+		why = "it must name a file, but it looks like the value itself"
+	case errors.Is(err, fs.ErrNotExist):
+		why = "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		why = "permission denied"
+	default:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err.Error()
 		}
-		s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-		return s, nil
 	}
-	return env.getenv(name), nil
+	return nil, fmt.Errorf("%s: %s (the path is not shown, in case it is a secret)", setting, why)
+}
+
+// looksLikeValue reports whether a "path" is more likely a pasted value.
+func looksLikeValue(path string) bool {
+	return strings.Contains(path, "-----BEGIN") || strings.ContainsAny(path, "\n\r") || len(path) > 1024
 }
 
 // config builds the netsuite.Config from flags and environment.
@@ -92,23 +138,48 @@ func (f *connFlags) config(env *environment) (netsuite.Config, error) {
 	if cfg.AccountID == "" && cfg.BaseURL == "" {
 		return cfg, errors.New("no account: set NETSUITE_ACCOUNT_ID (or --account), e.g. 1234567_SB1")
 	}
-	auth := setting(env, f.auth, "NETSUITE_AUTH")
-	if auth == "" {
-		auth = "tba"
-		if setting(env, f.m2m.certificateID, "NETSUITE_CERTIFICATE_ID") != "" {
-			auth = "m2m"
+	if cfg.AccountID != "" {
+		if _, err := netsuite.ParseAccount(cfg.AccountID); err != nil {
+			return cfg, cliError(err)
 		}
 	}
-	var err error
-	switch strings.ToLower(auth) {
+	if f.timeout <= 0 {
+		return cfg, fmt.Errorf("--timeout %s: give a positive duration, e.g. 30s", f.timeout)
+	}
+	auth, err := f.authKind(env)
+	if err != nil {
+		return cfg, err
+	}
+	switch auth {
 	case "tba":
 		cfg.Auth, err = f.tba(env)
-	case "m2m", "client_credentials":
+	case "m2m":
 		cfg.Auth, err = f.m2m.credentials(env)
-	default:
-		err = fmt.Errorf("--auth %q: want tba or m2m", auth)
 	}
 	return cfg, err
+}
+
+// authKind returns tba or m2m: as set, or from the settings present.
+func (f *connFlags) authKind(env *environment) (string, error) {
+	switch auth := strings.ToLower(setting(env, f.auth, "NETSUITE_AUTH")); auth {
+	case "tba", "m2m":
+		return auth, nil
+	case "client_credentials":
+		return "m2m", nil
+	case "":
+	default:
+		return "", fmt.Errorf("--auth %q: want tba or m2m", auth)
+	}
+	hasTBA := setting(env, f.consumerKey, "NETSUITE_CONSUMER_KEY") != "" || setting(env, f.tokenID, "NETSUITE_TOKEN_ID") != ""
+	hasM2M := setting(env, f.m2m.certificateID, "NETSUITE_CERTIFICATE_ID") != "" || setting(env, f.m2m.clientID, "NETSUITE_CLIENT_ID") != ""
+	switch {
+	case hasTBA && hasM2M:
+		return "", errors.New("both TBA settings (NETSUITE_CONSUMER_KEY, NETSUITE_TOKEN_ID) and client-credentials settings " +
+			"(NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID) are set: choose with --auth tba or --auth m2m")
+	case hasM2M:
+		return "m2m", nil
+	}
+	return "tba", nil
 }
 
 // tba builds TBA credentials from flags and environment.
@@ -148,13 +219,57 @@ func requireSettings(settings map[string]string) error {
 	return fmt.Errorf("no credentials: set %s (see 'nsauth help test')", strings.Join(missing, ", "))
 }
 
+// settingNames maps the library's field names to the CLI's settings.
+var settingNames = map[string]string{
+	"Config.AccountID":                "NETSUITE_ACCOUNT_ID",
+	"Config.BaseURL":                  "NETSUITE_BASE_URL",
+	"account":                         "NETSUITE_ACCOUNT_ID",
+	"TBA.ConsumerKey":                 "NETSUITE_CONSUMER_KEY",
+	"TBA.ConsumerSecret":              "NETSUITE_CONSUMER_SECRET",
+	"TBA.TokenID":                     "NETSUITE_TOKEN_ID",
+	"TBA.TokenSecret":                 "NETSUITE_TOKEN_SECRET",
+	"ClientCredentials.ClientID":      "NETSUITE_CLIENT_ID",
+	"ClientCredentials.CertificateID": "NETSUITE_CERTIFICATE_ID",
+	"ClientCredentials.Key":           "NETSUITE_PRIVATE_KEY",
+	"ClientCredentials.Certificate":   "NETSUITE_CERTIFICATE",
+	"ClientCredentials.Algorithm":     "NETSUITE_ALGORITHM",
+	"ClientCredentials.Scopes":        "NETSUITE_SCOPES",
+	"AuthorizationCode.ClientID":      "NETSUITE_CLIENT_ID",
+	"AuthorizationCode.ClientSecret":  "NETSUITE_CLIENT_SECRET",
+	"AuthorizationCode.RedirectURL":   "NETSUITE_REDIRECT_URL",
+	"AuthorizationCode.Scopes":        "NETSUITE_SCOPES",
+}
+
+// cliError names the CLI setting of a *netsuite.ConfigError next to the
+// library's field name.
+func cliError(err error) error {
+	var ce *netsuite.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if name, ok := settingNames[ce.Field]; ok {
+		c := *ce
+		c.Field = name + " (" + ce.Field + ")"
+		if ce.Field == "account" {
+			c.Field = name
+		}
+		return &c
+	}
+	return err
+}
+
 // newFlagSet returns a FlagSet that prints its usage to env.stderr.
 func newFlagSet(env *environment, name, args, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: nsauth %s %s\n\n%s\n\nFlags:\n", name, args, about)
-		fs.PrintDefaults()
+		fmt.Fprintf(env.stderr, "Usage: %s\n\n%s\n", strings.TrimSpace("nsauth "+name+" "+args), about)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(env.stderr, "\nFlags:")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
@@ -168,4 +283,14 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		return 2, true
 	}
 	return 0, false
+}
+
+// wantArgs checks the number of arguments, explaining a wrong count.
+func wantArgs(env *environment, fs *flag.FlagSet, n int, what string) bool {
+	if fs.NArg() == n {
+		return true
+	}
+	fmt.Fprintf(env.stderr, "nsauth %s: want %s, got %d argument(s)\n\n", fs.Name(), what, fs.NArg())
+	fs.Usage()
+	return false
 }

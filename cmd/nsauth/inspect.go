@@ -13,13 +13,12 @@ func runInspect(_ context.Context, env *environment, args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
+	if !wantArgs(env, fs, 1, "one account ID or URL") {
 		return 2
 	}
 	a, err := netsuite.ParseAccount(fs.Arg(0))
 	if err != nil {
-		fmt.Fprintln(env.stderr, err)
+		fmt.Fprintln(env.stderr, "nsauth inspect:", err)
 		return 1
 	}
 	kind := "production (or test drive)"

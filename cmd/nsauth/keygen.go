@@ -13,10 +13,12 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -44,13 +46,22 @@ func runKeygen(_ context.Context, env *environment, args []string) int {
 	fs.StringVar(&f.name, "name", "netsuite-m2m", "base name of the files: NAME.key.pem, NAME.cert.pem, NAME.pfx")
 	fs.StringVar(&f.cn, "cn", "NetSuite M2M", "certificate subject common name")
 	fs.BoolVar(&f.pfx, "pfx", false, "also write NAME.pfx (PKCS#12) with key and certificate")
-	fs.StringVar(&f.pfxPasswordFile, "pfx-password-file", "", "file holding the .pfx password (env NETSUITE_PFX_PASSWORD); default: no password")
+	fs.StringVar(&f.pfxPasswordFile, "pfx-password-file", "", "file holding the password for the .pfx (or env NETSUITE_PFX_PASSWORD or NETSUITE_PFX_PASSWORD_FILE); default: no password")
 	fs.BoolVar(&f.force, "force", false, "overwrite existing files")
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
+	if !wantArgs(env, fs, 0, "no arguments") {
+		return 2
+	}
+	rsaBitsSet := false
+	fs.Visit(func(fl *flag.Flag) { rsaBitsSet = rsaBitsSet || fl.Name == "rsa-bits" })
+	if rsaBitsSet && f.ec != "" {
+		fmt.Fprintln(env.stderr, "nsauth keygen: --rsa-bits and --ec exclude each other: an EC key has no RSA size")
+		return 2
+	}
+	if f.name == "" || strings.ContainsAny(f.name, `/\`) || f.name == "." || f.name == ".." {
+		fmt.Fprintf(env.stderr, "nsauth keygen: --name %q: give a plain file name; the directory goes in --out\n", f.name)
 		return 2
 	}
 	if err := keygen(env, &f); err != nil {

@@ -63,13 +63,14 @@ func run(ctx context.Context, env *environment, args []string) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 {
-			if _, ok := commands[rest[0]]; ok {
-				return commands[rest[0]].run(ctx, env, []string{"--help"})
-			}
+		if len(rest) == 0 {
+			usage(env.stdout)
+			return 0
 		}
-		usage(env.stdout)
-		return 0
+		if cmd, ok := commands[rest[0]]; ok {
+			return cmd.run(ctx, env, []string{"--help"})
+		}
+		name = rest[0]
 	}
 	cmd, ok := commands[name]
 	if !ok {

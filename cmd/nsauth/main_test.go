@@ -84,8 +84,8 @@ func TestTestCommand(t *testing.T) {
 		code, out, _ := runCLI(t, bad, "test", "--account", "1234567.sb1")
 		assert.Equal(t, 1, code)
 		assert.Contains(t, out, "[FAILED] configuration")
-		assert.Contains(t, out, "Config.AccountID")
-		assert.Contains(t, out, "accepted: an account ID such as")
+		assert.Contains(t, out, "NETSUITE_ACCOUNT_ID")
+		assert.Contains(t, out, "did you mean 1234567_SB1?")
 	})
 	t.Run("wrong secret", func(t *testing.T) {
 		bad := clone(vars)
@@ -243,4 +243,123 @@ func TestM2MSettingsErrors(t *testing.T) {
 	code, out, _ = runCLI(t, v, "test", "--auth", "kerberos")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "want tba or m2m")
+}
+
+func TestSecretSettingsNeverEchoed(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	const sentinel = "SENTINEL-SECRET-123"
+	pemValue := "-----BEGIN PRIVATE KEY-----\nMIIG" + sentinel + "\n-----END PRIVATE KEY-----\n"
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{"secret file setting holding the secret", map[string]string{"NETSUITE_CONSUMER_SECRET_FILE": sentinel}, nil, "no such file (the path is not shown"},
+		{"secret flag holding the secret", nil, []string{"--token-secret-file", sentinel}, "--token-secret-file: no such file"},
+		{"key setting holding the PEM", map[string]string{"NETSUITE_CLIENT_ID": "c", "NETSUITE_CERTIFICATE_ID": "k", "NETSUITE_PRIVATE_KEY": pemValue}, nil,
+			"NETSUITE_PRIVATE_KEY: it must name a file, but it looks like the value itself"},
+		{"pfx password file holding the password", map[string]string{"NETSUITE_CLIENT_ID": "c", "NETSUITE_CERTIFICATE_ID": "k",
+			"NETSUITE_PFX": "../../testdata/keys/rsa3072-openssl3.pfx", "NETSUITE_PFX_PASSWORD_FILE": sentinel}, nil, "NETSUITE_PFX_PASSWORD_FILE: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := fakeEnv(srv)
+			delete(v, "NETSUITE_CONSUMER_SECRET")
+			delete(v, "NETSUITE_TOKEN_SECRET")
+			if tt.vars["NETSUITE_CLIENT_ID"] != "" {
+				v = map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL}
+			}
+			for k, val := range tt.vars {
+				v[k] = val
+			}
+			code, out, errOut := runCLI(t, v, append([]string{"test"}, tt.args...)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, out+errOut, tt.want)
+			assert.NotContains(t, out+errOut, sentinel)
+		})
+	}
+}
+
+func TestSettingConflicts(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	tests := []struct {
+		name   string
+		mutate func(map[string]string)
+		args   []string
+		want   string
+	}{
+		{"value and file", func(v map[string]string) { v["NETSUITE_TOKEN_SECRET_FILE"] = empty }, nil, "both NETSUITE_TOKEN_SECRET and NETSUITE_TOKEN_SECRET_FILE are set"},
+		{"empty file", func(v map[string]string) { delete(v, "NETSUITE_TOKEN_SECRET"); v["NETSUITE_TOKEN_SECRET_FILE"] = empty }, nil, "NETSUITE_TOKEN_SECRET_FILE names an empty file"},
+		{"tba and m2m", func(v map[string]string) { v["NETSUITE_CERTIFICATE_ID"] = "x" }, nil, "choose with --auth tba or --auth m2m"},
+		{"tba chosen explicitly", func(v map[string]string) { v["NETSUITE_CERTIFICATE_ID"] = "x" }, []string{"--auth", "tba"}, "connection works"},
+		{"zero timeout", func(map[string]string) {}, []string{"--timeout", "0s"}, "--timeout 0s: give a positive duration"},
+		{"wrong realm spelling is a field error", func(v map[string]string) { v["NETSUITE_CONSUMER_SECRET"] += " " }, nil, "NETSUITE_CONSUMER_SECRET (TBA.ConsumerSecret)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := fakeEnv(srv)
+			tt.mutate(v)
+			_, out, errOut := runCLI(t, v, append([]string{"test"}, tt.args...)...)
+			assert.Contains(t, out+errOut, tt.want)
+		})
+	}
+}
+
+func TestM2MKeyFiles(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	base := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+		"NETSUITE_CLIENT_ID": "c", "NETSUITE_CERTIFICATE_ID": "k"}
+	keys := "../../testdata/keys/"
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"certificate given as the key", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa3072.cert.pem"}, "holds no private key (is it the certificate?"},
+		{"pfx given as the key, no password", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa3072-openssl3.pfx"}, "encrypted and no password was given: set NETSUITE_PRIVATE_KEY_PASSWORD"},
+		{"pfx without password", map[string]string{"NETSUITE_PFX": keys + "rsa3072-openssl3.pfx"}, "set NETSUITE_PFX_PASSWORD"},
+		{"encrypted PEM without password", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa3072-enc-aes256.key.pem"}, "set NETSUITE_PRIVATE_KEY_PASSWORD"},
+		{"certificate of another key", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa3072.key.pem", "NETSUITE_CERTIFICATE": keys + "ec-p256.cert.pem"},
+			"NETSUITE_CERTIFICATE (../../testdata/keys/ec-p256.cert.pem) is not the certificate of the key"},
+		{"key given as the certificate", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa3072.key.pem", "NETSUITE_CERTIFICATE": keys + "rsa3072.key.pem"},
+			"holds a private key; it should name the certificate"},
+		{"rsa 2048", map[string]string{"NETSUITE_PRIVATE_KEY": keys + "rsa2048.key.pem"}, "3072"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := clone(base)
+			for k, val := range tt.vars {
+				v[k] = val
+			}
+			code, out, errOut := runCLI(t, v, "test")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, out+errOut, tt.want)
+		})
+	}
+	t.Run("encrypted PEM with its password gets as far as the token endpoint", func(t *testing.T) {
+		v := clone(base)
+		v["NETSUITE_PRIVATE_KEY"] = keys + "rsa3072-enc-aes256.key.pem"
+		v["NETSUITE_PRIVATE_KEY_PASSWORD"] = "test-password"
+		_, out, _ := runCLI(t, v, "test")
+		assert.Contains(t, out, "[ok]     configuration")
+		assert.Contains(t, out, "invalid_client", "the fake does not know this certificate")
+	})
+}
+
+func TestArgumentCounts(t *testing.T) {
+	for _, args := range [][]string{{"inspect"}, {"inspect", "a", "b"}, {"test", "extra"}, {"request", "GET"}} {
+		code, _, errOut := runCLI(t, nil, args...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, errOut, "got ", args)
+	}
+	code, _, errOut := runCLI(t, nil, "help", "frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown command "frobnicate"`)
 }

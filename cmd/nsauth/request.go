@@ -34,8 +34,7 @@ func runRequest(ctx context.Context, env *environment, args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if fs.NArg() != 2 {
-		fs.Usage()
+	if !wantArgs(env, fs, 2, "METHOD and PATH") {
 		return 2
 	}
 	method, path := strings.ToUpper(fs.Arg(0)), fs.Arg(1)
@@ -82,7 +81,7 @@ func connectQuiet(env *environment, f *connFlags) (*netsuite.Connection, int) {
 			return conn, 0
 		}
 	}
-	fmt.Fprintln(env.stderr, "nsauth:", err)
+	fmt.Fprintln(env.stderr, "nsauth request:", cliError(err))
 	return nil, 1
 }
 

@@ -18,8 +18,7 @@ func runTest(ctx context.Context, env *environment, args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
+	if !wantArgs(env, fs, 0, "no arguments (settings come from flags and NETSUITE_* variables)") {
 		return 2
 	}
 	conn, code := connect(env, &f)
@@ -51,7 +50,7 @@ func connect(env *environment, f *connFlags) (*netsuite.Connection, int) {
 	}
 	conn, err := netsuite.NewConnection(cfg)
 	if err != nil {
-		stage(env, false, "configuration", err)
+		stage(env, false, "configuration", cliError(err))
 		return nil, 1
 	}
 	a := conn.Account()
