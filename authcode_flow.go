@@ -199,7 +199,7 @@ func (a *authCode) exchange(ctx context.Context, code, verifier, redirectURL str
 		return nil, err
 	}
 	a.mu.Lock()
-	a.dead = ""
+	a.dead, a.revoked = "", false
 	a.mu.Unlock()
 	a.cache.Set(tok)
 	return tok, nil
@@ -236,7 +236,7 @@ func (c *Connection) Revoke(ctx context.Context) error {
 		return err
 	}
 	a.mu.Lock()
-	a.last, a.unsaved, a.dead = nil, false, token
+	a.last, a.unsaved, a.dead, a.revoked = nil, false, token, true
 	a.mu.Unlock()
 	a.cache.Set(nil)
 	return nil

@@ -33,6 +33,7 @@ type authCode struct {
 	last    *oauth2.Token // the newest token this process has obtained or loaded
 	unsaved bool          // last could not be saved to the store yet
 	dead    string        // a refresh token NetSuite refused with invalid_grant
+	revoked bool          // Revoke ran and no authorization followed
 	// rt is the current refresh token, first obtained at rtSince (zero when
 	// it was loaded, not obtained), and whether its expiry was reported.
 	rt       string
@@ -68,9 +69,11 @@ func (a *authCode) fetch(ctx context.Context) (*oauth2.Token, error) {
 		rt = newest.RefreshToken
 	}
 	a.mu.Lock()
-	dead := a.dead
+	dead, revoked := a.dead, a.revoked
 	a.mu.Unlock()
 	switch {
+	case rt == "" && revoked:
+		return nil, reauthorizeError("the tokens were revoked")
 	case rt == "":
 		return nil, reauthorizeError("there is no token yet (and no refresh token): authorize first")
 	case rt == dead:

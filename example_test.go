@@ -7,6 +7,9 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/suitekit/netsuite"
@@ -156,4 +159,79 @@ func ExampleClientCredentials_algorithm() {
 	_, err := netsuite.NewConnection(cfg)
 	fmt.Println(errors.Is(err, netsuite.ErrUnsupportedAlgorithm))
 	// Output: true
+}
+
+// Generate runs the browser login; here a goroutine plays the browser
+// against the fake NetSuite. In a terminal program, set OpenBrowser to
+// something that opens the system browser, and Out to os.Stderr.
+func ExampleConnection_Generate() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	cfg := srv.Config()
+	ac := srv.AuthorizationCode() // ClientID, ClientSecret, RedirectURL: http://127.0.0.1:0/callback
+	ac.Store = netsuite.NewFileStore(filepath.Join(dir, "tokens.json"))
+	cfg.Auth = ac
+	conn, err := netsuite.NewConnection(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	auth, err := conn.Generate(context.Background(), netsuite.GenerateOptions{
+		OpenBrowser: func(_ context.Context, url string) error {
+			go http.Get(url) // a real browser follows NetSuite's redirect to the callback
+			return nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("logged in to", auth.Company)
+	fmt.Println(conn.TestConnection(context.Background()))
+	// Output:
+	// logged in to 1234567_SB1
+	// <nil>
+}
+
+// A web application owns its callback: AuthCodeURL starts, ParseCallback
+// checks the state, Exchange trades the code.
+func ExampleConnection_AuthCodeURL() {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	ac := srv.AuthorizationCode()
+	ac.RedirectURL = "https://app.example.com/netsuite/callback" // loopback or not, as registered
+	srv.AddAuthCodeClient(netsuitetest.AuthCodeClient{ClientID: ac.ClientID, ClientSecret: ac.ClientSecret, RedirectURI: ac.RedirectURL})
+	cfg.Auth = ac
+	conn, err := netsuite.NewConnection(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+
+	req, err := conn.AuthCodeURL("") // keep req.State and req.Verifier in the user's session
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The user's browser goes to req.URL and comes back to the callback:
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(req.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	callback, _ := url.Parse(resp.Header.Get("Location"))
+
+	cb, err := netsuite.ParseCallback(callback.Query(), req.State)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := conn.Exchange(context.Background(), cb.Code, req.Verifier); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cb.Company, conn.TestConnection(context.Background()))
+	// Output: 1234567_SB1 <nil>
 }

@@ -22,13 +22,15 @@ type connFlags struct {
 	consumerSecretFile   string
 	tokenSecretFile      string
 	m2m                  m2mFlags
+	authCode             authCodeFlags
 	timeout              time.Duration
 }
 
 const envHelp = `Settings (a flag wins over its environment variable):
   NETSUITE_ACCOUNT_ID        --account        account ID, e.g. 1234567_SB1 (or any NetSuite URL)
   NETSUITE_BASE_URL          --base-url       REST base URL; default https://<account>.suitetalk.api.netsuite.com
-  NETSUITE_AUTH              --auth           tba or m2m; default: m2m when a certificate ID is set, else tba
+  NETSUITE_AUTH              --auth           tba, m2m or authcode; default: m2m with a certificate ID,
+                                              authcode with a client ID only, else tba
 Token-Based Authentication:
   NETSUITE_CONSUMER_KEY      --consumer-key   integration record's consumer key
   NETSUITE_CONSUMER_SECRET   --consumer-secret-file FILE (or NETSUITE_CONSUMER_SECRET_FILE)
@@ -44,6 +46,11 @@ OAuth 2.0 client credentials (machine to machine):
   NETSUITE_PFX_PASSWORD      --pfx-password-file FILE (or NETSUITE_PFX_PASSWORD_FILE)
   NETSUITE_ALGORITHM         --algorithm      PS256 (RSA default), PS384, PS512, ES256/384/512 (EC)
   NETSUITE_SCOPES            --scopes         comma-separated; default rest_webservices
+OAuth 2.0 authorization code (nsauth login once, then every command refreshes by itself):
+  NETSUITE_CLIENT_ID         --client-id      integration record's client ID
+  NETSUITE_CLIENT_SECRET     --client-secret-file FILE (or NETSUITE_CLIENT_SECRET_FILE); none for a public client
+  NETSUITE_REDIRECT_URL      --redirect-url   the integration's redirect URI; default http://127.0.0.1:8765/callback
+  NETSUITE_TOKEN_FILE        --token-file     where tokens are kept; default <user config dir>/nsauth/<account>.json
 Secrets are read from the environment or from files, never from flag values,
 and are never printed.`
 
@@ -54,8 +61,9 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tokenID, "token-id", "", "TBA token ID (env NETSUITE_TOKEN_ID)")
 	fs.StringVar(&f.consumerSecretFile, "consumer-secret-file", "", "file holding the TBA consumer secret (env NETSUITE_CONSUMER_SECRET or NETSUITE_CONSUMER_SECRET_FILE)")
 	fs.StringVar(&f.tokenSecretFile, "token-secret-file", "", "file holding the TBA token secret (env NETSUITE_TOKEN_SECRET or NETSUITE_TOKEN_SECRET_FILE)")
-	fs.StringVar(&f.auth, "auth", "", "tba or m2m (env NETSUITE_AUTH); default from the settings present")
+	fs.StringVar(&f.auth, "auth", "", "tba, m2m or authcode (env NETSUITE_AUTH); default from the settings present")
 	f.m2m.register(fs)
+	f.authCode.register(fs)
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long")
 }
 
@@ -155,6 +163,9 @@ func (f *connFlags) config(env *environment) (netsuite.Config, error) {
 		cfg.Auth, err = f.tba(env)
 	case "m2m":
 		cfg.Auth, err = f.m2m.credentials(env)
+	case "authcode":
+		cfg.Auth, err = f.authCode.authorizationCode(env, setting(env, f.m2m.clientID, "NETSUITE_CLIENT_ID"),
+			cfg.AccountID, setting(env, f.m2m.scopes, "NETSUITE_SCOPES"))
 	}
 	return cfg, err
 }
@@ -162,22 +173,27 @@ func (f *connFlags) config(env *environment) (netsuite.Config, error) {
 // authKind returns tba or m2m: as set, or from the settings present.
 func (f *connFlags) authKind(env *environment) (string, error) {
 	switch auth := strings.ToLower(setting(env, f.auth, "NETSUITE_AUTH")); auth {
-	case "tba", "m2m":
+	case "tba", "m2m", "authcode":
 		return auth, nil
 	case "client_credentials":
 		return "m2m", nil
+	case "authorization_code":
+		return "authcode", nil
 	case "":
 	default:
-		return "", fmt.Errorf("--auth %q: want tba or m2m", auth)
+		return "", fmt.Errorf("--auth %q: want tba, m2m or authcode", auth)
 	}
 	hasTBA := setting(env, f.consumerKey, "NETSUITE_CONSUMER_KEY") != "" || setting(env, f.tokenID, "NETSUITE_TOKEN_ID") != ""
-	hasM2M := setting(env, f.m2m.certificateID, "NETSUITE_CERTIFICATE_ID") != "" || setting(env, f.m2m.clientID, "NETSUITE_CLIENT_ID") != ""
+	hasM2M := setting(env, f.m2m.certificateID, "NETSUITE_CERTIFICATE_ID") != ""
+	hasOAuth2 := hasM2M || setting(env, f.m2m.clientID, "NETSUITE_CLIENT_ID") != ""
 	switch {
-	case hasTBA && hasM2M:
-		return "", errors.New("both TBA settings (NETSUITE_CONSUMER_KEY, NETSUITE_TOKEN_ID) and client-credentials settings " +
-			"(NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID) are set: choose with --auth tba or --auth m2m")
+	case hasTBA && hasOAuth2:
+		return "", errors.New("both TBA settings (NETSUITE_CONSUMER_KEY, NETSUITE_TOKEN_ID) and OAuth 2.0 settings " +
+			"(NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID) are set: choose with --auth tba, m2m or authcode")
 	case hasM2M:
 		return "m2m", nil
+	case hasOAuth2:
+		return "authcode", nil
 	}
 	return "tba", nil
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,6 +67,7 @@ func runDemo(ctx context.Context, env *environment, args []string) int {
 		srv.URL, srv.AccountID())
 	demoTBA(ctx, srv, r)
 	demoClientCredentials(ctx, srv, r)
+	demoAuthorizationCode(ctx, srv, r)
 	fmt.Fprintf(r.w, "\n%d checks passed, %d failed.\n", r.passed, r.failed)
 	if r.failed > 0 {
 		return 1
@@ -122,6 +126,56 @@ func demoClientCredentials(ctx context.Context, srv *netsuitetest.Server, r *rep
 	}
 	defer wrong.Close()
 	r.refused("a wrong certificate ID is refused by the token endpoint", wrong.TestConnection(ctx), netsuite.IsAuthFailure)
+}
+
+func demoAuthorizationCode(ctx context.Context, srv *netsuitetest.Server, r *report) {
+	r.section("OAuth 2.0 authorization code (browser login with PKCE, refresh, token file)")
+	dir, err := os.MkdirTemp("", "nsauth-demo-")
+	if err != nil {
+		r.ok("temporary directory for the token file", err, "")
+		return
+	}
+	defer os.RemoveAll(dir)
+	cfg := srv.Config()
+	ac := srv.AuthorizationCode()
+	ac.Store = netsuite.NewFileStore(filepath.Join(dir, "tokens.json"))
+	cfg.Auth = ac
+	conn, err := netsuite.NewConnection(cfg)
+	r.ok("NewConnection", err, fmt.Sprintf("auth %v", ac))
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	// The demo plays the browser: it opens the authorization URL and
+	// follows NetSuite's redirect to the loopback callback.
+	browser := func(ctx context.Context, u string) error {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}
+	auth, err := conn.Generate(ctx, netsuite.GenerateOptions{OpenBrowser: browser, Timeout: 10 * time.Second})
+	if err != nil {
+		r.ok("Generate: browser login, callback on 127.0.0.1, code exchanged", err, "")
+		return
+	}
+	r.ok("Generate: browser login, callback on 127.0.0.1, code exchanged", nil,
+		fmt.Sprintf("logged in to %s as role %s; tokens saved to a 0600 file", auth.Company, auth.Role))
+	body, err := get(ctx, conn, "/services/rest/record/v1/customer/107")
+	r.ok("GET /services/rest/record/v1/customer/107", err, body)
+
+	srv.RevokeAccessToken(auth.Token.AccessToken) // NetSuite ends the access token early
+	_, err = get(ctx, conn, "/services/rest/record/v1/customer/107")
+	r.ok("the access token dies: the next request refreshes it by itself", err,
+		fmt.Sprintf("refresh grants: %d", srv.Grants()["refresh_token"]))
+
+	err = conn.Revoke(ctx)
+	r.ok("Revoke: refresh token revoked, token file removed", err, "")
+	r.refused("after Revoke, requests fail until someone logs in again", conn.TestConnection(ctx),
+		func(err error) bool { return errors.Is(err, netsuite.ErrReauthorize) })
 }
 
 // get sends a GET through conn and returns the body, shortened.

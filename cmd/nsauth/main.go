@@ -11,6 +11,9 @@
 //	                                 send one authenticated request and print the response
 //	nsauth inspect ACCOUNT-OR-URL    show the canonical account ID, realm and every endpoint
 //	nsauth keygen [flags]            write a key and certificate for OAuth 2.0 client credentials
+//	nsauth login [flags]             authorization code: log in in a browser, save the tokens
+//	nsauth token [flags]             print a current access token (refreshed when needed)
+//	nsauth revoke [flags]            revoke the saved tokens
 //
 // Credentials come from NETSUITE_* environment variables or files, never
 // from flag values, and are never printed. Run "nsauth help COMMAND" for
@@ -39,6 +42,9 @@ var commands = map[string]command{
 	"request": {"send one authenticated request and print the response", runRequest},
 	"inspect": {"show the canonical account ID, realm and every endpoint of an account", runInspect},
 	"keygen":  {"write a key and certificate for OAuth 2.0 client credentials (M2M)", runKeygen},
+	"login":   {"log in with OAuth 2.0 authorization code in a browser and save the tokens", runLogin},
+	"token":   {"print a current OAuth 2.0 access token (refreshed when needed)", runToken},
+	"revoke":  {"revoke the saved OAuth 2.0 tokens and remove the token file", runRevoke},
 }
 
 // environment is what a command may touch: its output streams and the
@@ -46,11 +52,12 @@ var commands = map[string]command{
 type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	openBrowser    func(ctx context.Context, url string) error
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	code := run(ctx, &environment{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, openBrowser: openBrowser}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -242,7 +243,7 @@ func TestM2MSettingsErrors(t *testing.T) {
 	assert.Contains(t, out, "no such file")
 	code, out, _ = runCLI(t, v, "test", "--auth", "kerberos")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "want tba or m2m")
+	assert.Contains(t, out, "want tba, m2m or authcode")
 }
 
 func TestSecretSettingsNeverEchoed(t *testing.T) {
@@ -296,7 +297,7 @@ func TestSettingConflicts(t *testing.T) {
 	}{
 		{"value and file", func(v map[string]string) { v["NETSUITE_TOKEN_SECRET_FILE"] = empty }, nil, "both NETSUITE_TOKEN_SECRET and NETSUITE_TOKEN_SECRET_FILE are set"},
 		{"empty file", func(v map[string]string) { delete(v, "NETSUITE_TOKEN_SECRET"); v["NETSUITE_TOKEN_SECRET_FILE"] = empty }, nil, "NETSUITE_TOKEN_SECRET_FILE names an empty file"},
-		{"tba and m2m", func(v map[string]string) { v["NETSUITE_CERTIFICATE_ID"] = "x" }, nil, "choose with --auth tba or --auth m2m"},
+		{"tba and m2m", func(v map[string]string) { v["NETSUITE_CERTIFICATE_ID"] = "x" }, nil, "choose with --auth tba, m2m or authcode"},
 		{"tba chosen explicitly", func(v map[string]string) { v["NETSUITE_CERTIFICATE_ID"] = "x" }, []string{"--auth", "tba"}, "connection works"},
 		{"zero timeout", func(map[string]string) {}, []string{"--timeout", "0s"}, "--timeout 0s: give a positive duration"},
 		{"wrong realm spelling is a field error", func(v map[string]string) { v["NETSUITE_CONSUMER_SECRET"] += " " }, nil, "NETSUITE_CONSUMER_SECRET (TBA.ConsumerSecret)"},
@@ -362,4 +363,57 @@ func TestArgumentCounts(t *testing.T) {
 	code, _, errOut := runCLI(t, nil, "help", "frobnicate")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `unknown command "frobnicate"`)
+}
+
+func TestLoginTokenRevoke(t *testing.T) {
+	for _, public := range []bool{false, true} {
+		t.Run(map[bool]string{false: "confidential", true: "public"}[public], func(t *testing.T) {
+			srv := netsuitetest.NewServer()
+			defer srv.Close()
+			ac := srv.AuthorizationCode()
+			if public {
+				ac = srv.PublicAuthorizationCode()
+			}
+			tokenFile := filepath.Join(t.TempDir(), "cfg", "tokens.json")
+			vars := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+				"NETSUITE_CLIENT_ID": ac.ClientID, "NETSUITE_CLIENT_SECRET": ac.ClientSecret,
+				"NETSUITE_REDIRECT_URL": ac.RedirectURL, "NETSUITE_TOKEN_FILE": tokenFile}
+			var out, errb bytes.Buffer
+			env := &environment{stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] },
+				openBrowser: func(_ context.Context, u string) error {
+					go func() {
+						if resp, err := http.Get(u); err == nil {
+							resp.Body.Close()
+						}
+					}()
+					return nil
+				}}
+			code := run(context.Background(), env, []string{"login"})
+			require.Equal(t, 0, code, errb.String())
+			assert.Contains(t, out.String(), "Logged in to account "+srv.AccountID())
+			assert.Contains(t, errb.String(), "Open this URL")
+			st, err := os.Stat(tokenFile)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+			code, tok, _ := runCLI(t, vars, "token")
+			require.Equal(t, 0, code)
+			assert.Len(t, strings.TrimSpace(tok), 43)
+
+			code, testOut, _ := runCLI(t, vars, "test")
+			assert.Equal(t, 0, code, testOut)
+			assert.NotContains(t, testOut, strings.TrimSpace(tok))
+			if !public {
+				assert.NotContains(t, testOut, ac.ClientSecret)
+			}
+
+			code, _, errOut := runCLI(t, vars, "revoke")
+			require.Equal(t, 0, code, errOut)
+			_, err = os.Stat(tokenFile)
+			assert.True(t, os.IsNotExist(err))
+			code, _, errOut = runCLI(t, vars, "token")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errOut, "nsauth login")
+		})
+	}
 }
