@@ -70,7 +70,7 @@ func AppendBaseString(dst []byte, method string, u *url.URL, rawForm string, p P
 		return strings.Compare(a.value, b.value)
 	})
 
-	dst = append(dst, strings.ToUpper(method)...)
+	dst = AppendEscape(dst, strings.ToUpper(method)) // RFC 5849 §3.4.1.1: a custom method is encoded
 	dst = append(dst, '&')
 	dst = appendEscapedBaseURI(dst, u)
 	dst = append(dst, '&')
