@@ -89,7 +89,14 @@ func (c *Connection) Generate(ctx context.Context, opts GenerateOptions) (*Autho
 	cb := &callbackServer{a: a, ctx: ctx, req: req, redirect: redirect.String(), path: redirect.EscapedPath(), done: make(chan struct{})}
 	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer func() {
+		// Let the result page reach the browser, then close the listener.
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(shutdown) != nil {
+			srv.Close()
+		}
+	}()
 
 	fmt.Fprintf(opts.Out, "Open this URL in a browser and log in to NetSuite:\n\n  %s\n\nWaiting for NetSuite to redirect to %s (for %s) ...\n",
 		req.URL, redirect, opts.Timeout)
@@ -160,15 +167,15 @@ func (s *callbackServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			auth = &Authorization{Token: tok, Company: cb.Company, Role: cb.Role, Entity: cb.Entity}
 		}
 	}
+	if err != nil {
+		page(w, http.StatusBadRequest, "NetSuite authorization failed: "+err.Error())
+	} else {
+		page(w, http.StatusOK, "NetSuite authorization complete: you can close this window.")
+	}
 	s.once.Do(func() {
 		s.result, s.err = auth, err
 		close(s.done)
 	})
-	if err != nil {
-		page(w, http.StatusBadRequest, "NetSuite authorization failed: "+err.Error())
-		return
-	}
-	page(w, http.StatusOK, "NetSuite authorization complete: you can close this window.")
 }
 
 // page writes a plain HTML page.

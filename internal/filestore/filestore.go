@@ -234,7 +234,13 @@ func (s *Store) permWarning(fi fs.FileInfo) string {
 	if err != nil {
 		return ""
 	}
-	return accessWarning("directory "+dir+" of token file "+s.path, di.Mode().Perm(), "chmod 700 it")
+	// A directory others can list is harmless while the file is 0600; one
+	// they can write to lets them replace the file.
+	// (A sticky directory such as /tmp keeps others from replacing it.)
+	if perm := di.Mode().Perm(); perm&0o022 != 0 && di.Mode()&fs.ModeSticky == 0 {
+		return accessWarning("directory "+dir+" of token file "+s.path, perm, "chmod 700 it")
+	}
+	return ""
 }
 
 func accessWarning(what string, perm fs.FileMode, fix string) string {

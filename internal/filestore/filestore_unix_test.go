@@ -81,9 +81,13 @@ func TestLoadWarnings(t *testing.T) {
 		{name: "0644 file", fileMode: 0o644, dirMode: 0o700, want: []string{"netsuite: token file ", "has mode 0644", "readable by other users", "chmod 600"}},
 		{name: "0640 file", fileMode: 0o640, dirMode: 0o700, want: []string{"has mode 0640", "readable"}},
 		{name: "0666 file", fileMode: 0o666, dirMode: 0o700, want: []string{"has mode 0666", "writable by other users"}},
-		{name: "0755 directory", fileMode: 0o600, dirMode: 0o755, want: []string{"netsuite: directory ", "has mode 0755", "readable by other users", "chmod 700"}},
+		// Listing a directory reveals no token while the file is 0600;
+		// writing to it lets others replace the file, unless it is sticky.
+		{name: "0755 directory", fileMode: 0o600, dirMode: 0o755, wantEmpty: true},
+		{name: "0711 directory", fileMode: 0o600, dirMode: 0o711, wantEmpty: true},
+		{name: "0775 directory", fileMode: 0o600, dirMode: 0o775, want: []string{"netsuite: directory ", "has mode 0775", "writable by other users", "chmod 700"}},
 		{name: "0777 directory", fileMode: 0o600, dirMode: 0o777, want: []string{"directory ", "has mode 0777", "writable by other users"}},
-		{name: "0711 directory", fileMode: 0o600, dirMode: 0o711, want: []string{"has mode 0711", "accessible"}},
+		{name: "sticky 1777 directory", fileMode: 0o600, dirMode: 0o777 | fs.ModeSticky, wantEmpty: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "d")
