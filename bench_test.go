@@ -1,12 +1,17 @@
 package netsuite_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/suitekit/netsuite"
+	"github.com/suitekit/netsuite/internal/oauth1"
 )
 
 // nopTransport answers every request with a shared empty 200, so that a
@@ -74,5 +79,23 @@ func BenchmarkCloneFloor(b *testing.B) {
 	for b.Loop() {
 		r := req.Clone(req.Context())
 		r.Header.Set("Authorization", "Bearer x")
+	}
+}
+
+// BenchmarkTBAFloor is the floor of a TBA request: one HMAC-SHA256 of the
+// same base string plus one req.Clone.
+func BenchmarkTBAFloor(b *testing.B) {
+	u, _ := url.Parse(benchURL)
+	base, _ := oauth1.BaseString("GET", u, "", oauth1.Params{ConsumerKey: strings.Repeat("c", 64), Token: strings.Repeat("t", 64),
+		Nonce: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", Timestamp: 1700000000})
+	key := []byte(strings.Repeat("s", 64) + "&" + strings.Repeat("u", 64))
+	req, _ := http.NewRequest(http.MethodGet, benchURL, nil)
+	req.Header.Set("User-Agent", "bench")
+	b.ReportAllocs()
+	for b.Loop() {
+		r := req.Clone(req.Context())
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(base))
+		r.Header.Set("Authorization", base64.StdEncoding.EncodeToString(h.Sum(nil)))
 	}
 }
