@@ -49,6 +49,19 @@ type Config struct {
 	// longer than NetSuite allows, a refresh token about to expire, a failed
 	// background token refresh. Default: slog.Default().
 	Logger *slog.Logger
+
+	// MaxConcurrent bounds the requests in flight through this Connection
+	// (0: no bound). NetSuite's limit is account-wide: to share one bound
+	// between Connections to the same account, use Limiter instead.
+	MaxConcurrent int
+
+	// Limiter is a concurrency bound shared with other Connections; it
+	// overrides MaxConcurrent.
+	Limiter *Limiter
+
+	// Retry says what is retried and how (nil: DefaultRetryPolicy;
+	// NoRetry switches retries off).
+	Retry *RetryPolicy
 }
 
 // String describes the configuration without secrets.
@@ -82,7 +95,15 @@ type Connection struct {
 	auth      RequestAuthenticator
 	base      http.RoundTripper
 	userAgent string
-	closed    *atomic.Bool // a pointer, so that the value methods below do not copy a lock
+	limiter   *Limiter
+	retry     RetryPolicy
+	state     *connState // a pointer, so that the value methods below do not copy atomics
+}
+
+// connState is the Connection's mutable state.
+type connState struct {
+	closed  atomic.Bool
+	last429 atomic.Int64 // Unix nanoseconds of the last 429 seen, for the burst-401 rule
 }
 
 // ErrClosed is returned by RoundTrip after Close.
@@ -119,7 +140,19 @@ func NewConnection(cfg Config) (*Connection, error) {
 		trusted:   []origin{originOf(base)},
 		base:      cfg.Transport,
 		userAgent: cfg.UserAgent,
-		closed:    new(atomic.Bool),
+		state:     new(connState),
+		limiter:   cfg.Limiter,
+		retry:     DefaultRetryPolicy,
+	}
+	if cfg.Retry != nil {
+		c.retry = cfg.Retry.withDefaults()
+	}
+	switch {
+	case cfg.MaxConcurrent < 0:
+		return nil, &ConfigError{Field: "Config.MaxConcurrent", Problem: fmt.Sprintf("it is %d", cfg.MaxConcurrent),
+			Accepted: "0 for no bound, or the number of requests allowed in flight (NetSuite's limit is 5 on developer accounts)"}
+	case c.limiter == nil && cfg.MaxConcurrent > 0:
+		c.limiter = NewLimiter(cfg.MaxConcurrent)
 	}
 	for _, h := range acct.serviceHosts() {
 		if o := (origin{"https", h}); o != c.trusted[0] {
@@ -258,7 +291,7 @@ func (c *Connection) Client() *http.Client { return &http.Client{Transport: c} }
 // one has replaced it) and, when the request can be sent again (no body, or
 // GetBody set), sends it once more with a fresh token.
 func (c *Connection) RoundTrip(req *http.Request) (*http.Response, error) {
-	if c.closed.Load() {
+	if c.state.closed.Load() {
 		closeBody(req.Body)
 		return nil, ErrClosed
 	}
@@ -266,21 +299,7 @@ func (c *Connection) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req.Body)
 		return nil, err
 	}
-	resp, sent, err := c.attempt(req, req.Body)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	inv, ok := c.auth.(tokenInvalidator)
-	if !ok || !inv.invalidate(sent) {
-		return resp, nil
-	}
-	body, ok := replayBody(req)
-	if !ok {
-		return resp, nil
-	}
-	drain(resp)
-	resp, _, err = c.attempt(req, body)
-	return resp, err
+	return c.send(req)
 }
 
 // attempt authenticates a clone of req carrying body and sends it.
@@ -294,11 +313,17 @@ func (c *Connection) attempt(req *http.Request, body io.ReadCloser) (*http.Respo
 		if r.Body == body {
 			closeBody(body)
 		}
-		return nil, r, err
+		return nil, r, &authFailure{err}
 	}
 	resp, err := c.base.RoundTrip(r)
 	return resp, r, err
 }
+
+// authFailure marks an error of the authenticator.
+type authFailure struct{ err error }
+
+func (a *authFailure) Error() string { return a.err.Error() }
+func (a *authFailure) Unwrap() error { return a.err }
 
 // replayBody returns a fresh copy of req's body for another attempt, and
 // whether there is one.
@@ -334,7 +359,7 @@ func (c *Connection) TokenSource() oauth2.TokenSource {
 // Close releases what the authenticator holds (token caches and their
 // background refresh). Requests after Close fail with ErrClosed.
 func (c *Connection) Close() error {
-	c.closed.Store(true)
+	c.state.closed.Store(true)
 	if cl, ok := c.auth.(io.Closer); ok {
 		return cl.Close()
 	}

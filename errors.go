@@ -85,6 +85,12 @@ type Error struct {
 
 	// Hint says where to look next.
 	Hint string
+
+	// Attempts lists the tries when the Connection retried (429s, 503s…),
+	// the last one being this answer; NotRetried says why the Connection
+	// did not try again, when it could have.
+	Attempts   []Attempt
+	NotRetried string
 }
 
 // ErrorDetail is one entry of a NetSuite error body's "o:errorDetails".
@@ -140,6 +146,12 @@ func (e *Error) Error() string {
 	if e.Excerpt != "" {
 		b.WriteString(": body: " + e.Excerpt)
 	}
+	if len(e.Attempts) > 1 {
+		b.WriteString(fmt.Sprintf("; %d attempts (%s)", len(e.Attempts), describeAttempts(e.Attempts)))
+	}
+	if e.NotRetried != "" {
+		b.WriteString("; not retried: " + e.NotRetried)
+	}
 	if e.Hint != "" {
 		hint := e.Hint
 		if strings.Contains(b.String(), loginAuditTrail) { // NetSuite's detail named it already
@@ -169,6 +181,9 @@ func newError(resp *http.Response, acct Account) *Error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &Error{StatusCode: resp.StatusCode, Status: statusLine(resp)}
+	if sb, ok := resp.Body.(*sentBody); ok {
+		e.Attempts, e.NotRetried = sb.attempts, sb.notRetried
+	}
 	if resp.Request != nil && resp.Request.URL != nil {
 		e.Method, e.Path = resp.Request.Method, resp.Request.URL.EscapedPath()
 		if e.Method == "" {
@@ -266,8 +281,8 @@ func restHint(e *Error, acct Account) string {
 	var hints []string
 	switch {
 	case isRateLimitCode(e.Code()) || e.StatusCode == http.StatusTooManyRequests:
-		hints = append(hints, "the account's concurrency limit was reached: send fewer requests at once "+
-			"and retry with backoff")
+		hints = append(hints, "the account's concurrency limit was reached: bound the requests in flight "+
+			"(Config.MaxConcurrent, or one Limiter shared by the account's Connections) and let the Connection retry (Config.Retry)")
 	case e.StatusCode == http.StatusUnauthorized:
 		hints = append(hints, "NetSuite does not say why a login failed; the reason is in the Login Audit Trail: "+
 			loginAuditTrail+". Common causes: a wrong or revoked token or consumer key/secret, "+

@@ -89,13 +89,17 @@ func newTrackedBody(s string) *trackedBody { return &trackedBody{r: bytes.NewRea
 func (b *trackedBody) Read(p []byte) (int, error) { b.reads.Add(1); return b.r.Read(p) }
 func (b *trackedBody) Close() error               { b.closes.Add(1); return nil }
 
-// newTBAConnection returns a Connection to a fresh netsuitetest server.
-func newTBAConnection(t *testing.T, opts ...netsuitetest.Option) (*netsuite.Connection, *netsuitetest.Server) {
+// newTBAConnection returns a Connection to a fresh netsuitetest server,
+// with the retry policy given (default: DefaultRetryPolicy).
+func newTBAConnection(t *testing.T, retry ...*netsuite.RetryPolicy) (*netsuite.Connection, *netsuitetest.Server) {
 	t.Helper()
-	srv := netsuitetest.NewServer(opts...)
+	srv := netsuitetest.NewServer()
 	t.Cleanup(srv.Close)
 	cfg := srv.Config()
 	cfg.Auth = srv.TBA()
+	if len(retry) > 0 {
+		cfg.Retry = retry[0]
+	}
 	conn, err := netsuite.NewConnection(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })

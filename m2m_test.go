@@ -34,6 +34,9 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+	if err := req.Context().Err(); err != nil { // as a real transport would
+		return nil, err
+	}
 	resp := rec.Result()
 	resp.Request = req
 	return resp, nil

@@ -49,7 +49,7 @@ func TestTestConnectionFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			conn, srv := newTBAConnection(t)
+			conn, srv := newTBAConnection(t, netsuite.NoRetry)
 			srv.Inject(tt.fault)
 			err := conn.TestConnection(bg)
 			require.Error(t, err)

@@ -59,6 +59,7 @@ type Server struct {
 	faults   []Fault
 	requests []Request
 	oauth    oauth2State // OAuth 2.0 mappings, issued tokens, used jti (oauth2.go)
+	gov      governance  // concurrency limit and latency (governance.go)
 }
 
 // Option configures a Server.
@@ -173,9 +174,11 @@ func (s *Server) Now() time.Time {
 
 // Fault is a scripted answer. The zero Status means 500.
 type Fault struct {
-	Status int         // HTTP status to answer
-	Body   string      // body; empty means NetSuite's error body for Status
-	Header http.Header // extra response headers
+	Status int           // HTTP status to answer
+	Body   string        // body; empty means NetSuite's error body for Status
+	Header http.Header   // extra response headers
+	Delay  time.Duration // wait this long first
+	Reset  bool          // close the connection without answering (after Delay)
 }
 
 // Inject queues faults: each of the next requests (any path) is answered
@@ -242,15 +245,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: body,
 	}
 	rw := &statusWriter{ResponseWriter: w}
+	defer func() { // also when a Reset fault aborts the response
+		rec.Status = rw.status
+		s.mu.Lock()
+		s.requests = append(s.requests, rec)
+		s.mu.Unlock()
+	}()
 	s.serve(rw, r, &rec)
-	rec.Status = rw.status
-	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	s.mu.Unlock()
 }
 
 func (s *Server) serve(w *statusWriter, r *http.Request, rec *Request) {
 	if f, ok := s.nextFault(); ok {
+		if f.Delay > 0 {
+			time.Sleep(f.Delay)
+		}
+		if f.Reset {
+			rec.Reject = "injected reset"
+			panic(http.ErrAbortHandler) // the connection is closed without an answer
+		}
 		s.writeFault(w, f)
 		return
 	}
@@ -263,6 +275,18 @@ func (s *Server) serve(w *statusWriter, r *http.Request, rec *Request) {
 		return
 	case RevokePath:
 		s.serveRevoke(w, r, rec)
+		return
+	}
+	done, refusal := s.enter()
+	defer done()
+	switch refusal {
+	case http.StatusTooManyRequests:
+		rec.Reject = "over the account's concurrency limit"
+		writeError(w, http.StatusTooManyRequests, faultCode(http.StatusTooManyRequests), faultDetail(http.StatusTooManyRequests))
+		return
+	case http.StatusUnauthorized:
+		rec.Reject = "over the account's concurrency limit (answered as a burst 401)"
+		s.writeUnauthorized(w, "")
 		return
 	}
 	if reason := s.authenticate(r, rec); reason != "" {

@@ -229,6 +229,7 @@ func TestFaultsAndRecord(t *testing.T) {
 	srv.FailNext(2, 429, "")
 	cfg := srv.Config()
 	cfg.Auth = srv.TBA()
+	cfg.Retry = netsuite.NoRetry
 	conn, err := netsuite.NewConnection(cfg)
 	require.NoError(t, err)
 	var codes []int
