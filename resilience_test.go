@@ -318,6 +318,7 @@ func TestBurst401AfterA429(t *testing.T) {
 	err = conn3.TestConnection(bg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1: 429 CONCURRENCY_LIMIT_EXCEEDED; 2: 401")
+	assert.Contains(t, err.Error(), "taken for a burst answer, retried once: this Connection saw a 429")
 	assert.Len(t, srv3.Requests(), 3)
 }
 

@@ -82,6 +82,7 @@ type Attempt struct {
 	Code   string        // NetSuite's error code, when it was read (rate limits)
 	Err    error         // the transport error, when no response came
 	Waited time.Duration // the wait before this attempt
+	Note   string        // why it was retried, when that is not obvious
 }
 
 func (a Attempt) String() string {
@@ -96,6 +97,9 @@ func (a Attempt) String() string {
 	}
 	if a.Waited > 0 {
 		s += fmt.Sprintf(" (after waiting %s)", a.Waited.Round(time.Millisecond))
+	}
+	if a.Note != "" {
+		s += " [" + a.Note + "]"
 	}
 	return s
 }
@@ -161,7 +165,7 @@ func (c *Connection) send(req *http.Request) (*http.Response, error) {
 			c.state.last429.Store(time.Now().UnixNano())
 			retry = true
 		case a.Status == http.StatusUnauthorized:
-			retry, tokenRetried, burstRetried = c.retry401(sent, tokenRetried, burstRetried)
+			retry, tokenRetried, burstRetried, history[n-1].Note = c.retry401(sent, tokenRetried, burstRetried)
 		case a.Status == http.StatusBadGateway || a.Status == http.StatusServiceUnavailable || a.Status == http.StatusGatewayTimeout:
 			retry = idempotent(req.Method)
 			if !retry {
@@ -202,18 +206,19 @@ func (c *Connection) send(req *http.Request) (*http.Response, error) {
 // retry401 decides about a 401: with OAuth 2.0 the rejected token is
 // dropped and the request sent once more with a fresh one; with TBA only
 // the burst 401 NetSuite sends right after a 429 is retried, once.
-func (c *Connection) retry401(sent *http.Request, tokenRetried, burstRetried bool) (retry, tokenDone, burstDone bool) {
+func (c *Connection) retry401(sent *http.Request, tokenRetried, burstRetried bool) (retry, tokenDone, burstDone bool, note string) {
 	if inv, ok := c.auth.(tokenInvalidator); ok {
 		if inv.invalidate(sent) && !tokenRetried {
-			return true, true, burstRetried
+			return true, true, burstRetried, "the token was dropped; retried once with a fresh one"
 		}
-		return false, tokenRetried, burstRetried
+		return false, tokenRetried, burstRetried, ""
 	}
 	last := c.state.last429.Load()
-	if !burstRetried && last != 0 && time.Since(time.Unix(0, last)) < burstWindow {
-		return true, tokenRetried, true
+	if ago := time.Since(time.Unix(0, last)); !burstRetried && last != 0 && ago < burstWindow {
+		return true, tokenRetried, true, fmt.Sprintf("taken for a burst answer, retried once: this Connection saw a 429 %s before",
+			ago.Round(time.Millisecond))
 	}
-	return false, tokenRetried, burstRetried
+	return false, tokenRetried, burstRetried, ""
 }
 
 // finish returns the final response; its body releases the concurrency
