@@ -15,18 +15,15 @@ package netsuitetest
 // error_description is short; the precise reason is in Request.Reject.
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"mime"
 	"net/http"
 	"net/url"
@@ -36,6 +33,7 @@ import (
 	"time"
 
 	"github.com/suitekit/netsuite"
+	"github.com/suitekit/netsuite/internal/keys"
 )
 
 // TokenPath is the path of NetSuite's OAuth 2.0 token endpoint.
@@ -138,7 +136,7 @@ func (s *Server) ClientCredentials() netsuite.ClientCredentials {
 			panic(err)
 		}
 		now := s.now()
-		cert, err := selfSignedCertificate(key, "netsuitetest M2M", now.Add(-time.Hour), now.AddDate(1, 0, 0))
+		cert, err := keys.SelfSign(key, "netsuitetest M2M", now.Add(-time.Hour), now.AddDate(1, 0, 0))
 		if err != nil {
 			panic(err)
 		}
@@ -154,26 +152,6 @@ func (s *Server) ClientCredentials() netsuite.ClientCredentials {
 		}
 	}
 	return *s.oauth.defaultM2M
-}
-
-func selfSignedCertificate(key crypto.Signer, cn string, notBefore, notAfter time.Time) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(der)
 }
 
 // randomToken returns 32 random bytes, base64url: 43 characters.

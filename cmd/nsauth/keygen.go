@@ -9,19 +9,19 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/suitekit/netsuite/internal/keys"
 )
 
 // maxCertDays is NetSuite's limit on a certificate's validity.
@@ -79,7 +79,8 @@ func keygen(env *environment, f *keygenFlags) error {
 	if err != nil {
 		return err
 	}
-	cert, err := selfSign(key, f.cn, f.days)
+	now := time.Now().Add(-time.Minute)
+	cert, err := keys.SelfSign(key, f.cn, now, now.Add(time.Duration(f.days)*24*time.Hour))
 	if err != nil {
 		return err
 	}
@@ -164,28 +165,6 @@ func newKey(curve string, rsaBits int) (crypto.Signer, string, error) {
 		return k, "ES512", err
 	}
 	return nil, "", fmt.Errorf("--ec %q: NetSuite accepts the curves P-256, P-384 and P-521", curve)
-}
-
-// selfSign makes a self-signed certificate for key.
-func selfSign(key crypto.Signer, cn string, days int) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().Add(-time.Minute)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             now,
-		NotAfter:              now.Add(time.Duration(days) * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(der)
 }
 
 // writeNew writes a file with mode, refusing to replace one unless force.
