@@ -85,6 +85,7 @@ type Attempt struct {
 	Note   string        // why it was retried, when that is not obvious
 }
 
+// String describes the attempt: its status and code, or its error.
 func (a Attempt) String() string {
 	var s string
 	switch {
