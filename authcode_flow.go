@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -34,6 +35,12 @@ func (r AuthRequest) String() string {
 
 // Format makes every fmt verb print String.
 func (r AuthRequest) Format(f fmt.State, verb rune) { fmt.Fprint(f, r.String()) }
+
+// LogValue shows the URL and state, never the verifier. Without it, slog's
+// JSON handler would marshal every field.
+func (r AuthRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", r.URL), slog.String("state", r.State), slog.String("verifier", mask(r.Verifier)))
+}
 
 // authCoder is implemented by the authorization-code authenticator.
 func (c *Connection) authCode() (*authCode, error) {
@@ -108,6 +115,13 @@ func (c Callback) String() string {
 
 // Format makes every fmt verb print String.
 func (c Callback) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue shows everything but the code. Without it, slog's JSON handler
+// would marshal every field.
+func (c Callback) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("code", mask(c.Code)), slog.String("company", c.Company),
+		slog.String("role", c.Role), slog.String("entity", c.Entity))
+}
 
 // Errors of ParseCallback.
 var (

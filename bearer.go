@@ -3,6 +3,8 @@ package netsuite
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -64,10 +66,27 @@ func (b *bearer) invalidate(req *http.Request) bool {
 // Close stops background refreshes.
 func (b *bearer) Close() error { return b.cache.Close() }
 
+// String names the authenticator, never a token. authCode, which embeds
+// *bearer, prints the same.
+func (b *bearer) String() string { return "netsuite.RequestAuthenticator(OAuth 2.0 bearer)" }
+
+// Format makes every fmt verb print String. Without it, %s and %q reflect
+// into the fields: the token cache (a data race while it refreshes) and,
+// for authorization code, the settings holding the client secret and the
+// initial token.
+func (b *bearer) Format(f fmt.State, verb rune) { io.WriteString(f, b.String()) }
+
 // tokenSource returns an oauth2.TokenSource backed by the cache.
 func (b *bearer) tokenSource() oauth2.TokenSource { return cacheSource{b.cache} }
 
 type cacheSource struct{ cache *tokencache.Cache }
+
+// String names the source, never a token.
+func (s cacheSource) String() string { return "netsuite.TokenSource" }
+
+// Format makes every fmt verb print String, so that fmt never reflects into
+// the cache (a data race while it refreshes).
+func (s cacheSource) Format(f fmt.State, verb rune) { io.WriteString(f, s.String()) }
 
 // Token returns the cached token, fetching one when needed. It returns a
 // copy, so callers may modify it.

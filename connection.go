@@ -66,7 +66,19 @@ type Config struct {
 
 // String describes the configuration without secrets.
 func (cfg Config) String() string {
-	return fmt.Sprintf("netsuite.Config{BaseURL:%s AccountID:%s Auth:%v}", cfg.BaseURL, cfg.AccountID, cfg.Auth)
+	return fmt.Sprintf("netsuite.Config{BaseURL:%s AccountID:%s Auth:%s}", redactUserinfo(cfg.BaseURL), cfg.AccountID, describeAuth(cfg.Auth))
+}
+
+// describeAuth prints an Authenticator through its own String or Format,
+// or only its type: a user's own type may hold secrets in plain fields.
+func describeAuth(a Authenticator) string {
+	switch a.(type) {
+	case nil:
+		return "<nil>"
+	case fmt.Formatter, fmt.Stringer:
+		return fmt.Sprint(a)
+	}
+	return fmt.Sprintf("%T", a)
 }
 
 // Format makes every fmt verb print String.
@@ -74,7 +86,7 @@ func (cfg Config) Format(f fmt.State, verb rune) { io.WriteString(f, cfg.String(
 
 // LogValue describes the configuration without secrets.
 func (cfg Config) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("base_url", cfg.BaseURL), slog.String("account_id", cfg.AccountID)}
+	attrs := []slog.Attr{slog.String("base_url", redactUserinfo(cfg.BaseURL)), slog.String("account_id", cfg.AccountID)}
 	if lv, ok := cfg.Auth.(slog.LogValuer); ok {
 		attrs = append(attrs, slog.Any("auth", lv))
 	} else if cfg.Auth != nil {

@@ -267,7 +267,7 @@ func excerpt(body []byte) string {
 
 // credentialPattern finds things in a response body that look like the
 // credentials we send, in case a proxy echoes the request back.
-var credentialPattern = regexp.MustCompile(`(?i)(oauth_(?:signature|token|consumer_key|nonce)\s*=\s*"?|bearer\s+|basic\s+|"?(?:access_token|refresh_token|id_token|client_secret|client_assertion|code_verifier|assertion|password)"?\s*[:=]\s*"?)[^\s",&}<]+`)
+var credentialPattern = regexp.MustCompile(`(?i)(oauth_(?:signature|token|consumer_key|nonce)\s*=\s*\\?"?|bearer\s+|basic\s+|\\?"?(?:access_token|refresh_token|id_token|client_secret|client_assertion|code_verifier|assertion|password|code|token)\\?"?\s*[:=]\s*\\?"?)[^\s"\\,&}<]+`)
 
 // Redact masks values that look like credentials (OAuth 1.0 header fields,
 // bearer and basic credentials, tokens, assertions, secrets) in s. It is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,6 +48,13 @@ func (a Authorization) String() string {
 
 // Format makes every fmt verb print String.
 func (a Authorization) Format(f fmt.State, verb rune) { fmt.Fprint(f, a.String()) }
+
+// LogValue shows who logged in, never the token. Without it, slog's JSON
+// handler would marshal the token.
+func (a Authorization) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("company", a.Company), slog.String("role", a.Role),
+		slog.String("entity", a.Entity), slog.String("token", describeToken(a.Token)))
+}
 
 // Generate runs the whole authorization-code flow for a local user, like an
 // integration platform's Generate button: it listens on the loopback

@@ -144,11 +144,24 @@ func accountError(input, problem string) error {
 // quoteInput quotes user input for an error message: shortened, and ASCII
 // so that look-alike characters show as escapes.
 func quoteInput(s string) string {
+	s = redactUserinfo(s)
 	const max = 80
 	if len(s) > max {
 		s = s[:max] + "..."
 	}
 	return strconv.QuoteToASCII(s)
+}
+
+// redactUserinfo masks a password (and user name) in a URL.
+func redactUserinfo(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = url.User("redacted")
+		return u.String()
+	}
+	if i, j := strings.Index(s, "://"), strings.LastIndex(s, "@"); i >= 0 && j > i {
+		return s[:i+3] + "redacted" + s[j:]
+	}
+	return s
 }
 
 // describeByte names the character that starts at s[i].

@@ -142,6 +142,9 @@ func (ac AuthorizationCode) Bind(b Binding) (RequestAuthenticator, error) {
 			return nil, err
 		}
 	}
+	if fs, ok := ac.Store.(*FileStore); ok && fs != nil {
+		fs.setLogger(b.Logger)
+	}
 	a := &authCode{cfg: ac, logger: b.Logger, client: b.HTTPClient, userAgent: b.UserAgent, account: b.Account,
 		initial: ac.Token}
 	var err error

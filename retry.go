@@ -190,6 +190,7 @@ func (c *Connection) send(req *http.Request) (*http.Response, error) {
 				}
 				return nil, c.attemptsError(req, history, err)
 			}
+			resp.Request = req // not the signed clone: its Authorization header stays inside
 			return c.finish(resp, release, history, notRetried), nil
 		}
 		wait = c.retry.backoff(n, retryAfter(resp))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
@@ -43,9 +44,11 @@ type TokenLocker interface {
 // processes: written atomically (temporary file, fsync, rename) with mode
 // 0600 in a directory created 0700, guarded by a lock file (path + ".lock")
 // during refreshes, and never written through a symlink. Loading a file
-// that other users can read logs a warning (slog.Default).
+// that other users can read logs a warning (to the Config.Logger of the
+// Connection using the store, or slog.Default).
 type FileStore struct {
-	f *filestore.Store
+	f      *filestore.Store
+	logger *atomic.Pointer[slog.Logger] // set by the Connection that uses it
 }
 
 var (
@@ -55,7 +58,12 @@ var (
 
 // NewFileStore returns a FileStore at path. Nothing is read or created
 // until the first Load or Save.
-func NewFileStore(path string) *FileStore { return &FileStore{f: filestore.New(path)} }
+func NewFileStore(path string) *FileStore {
+	return &FileStore{f: filestore.New(path), logger: new(atomic.Pointer[slog.Logger])}
+}
+
+// setLogger sends the warnings to the Connection's logger.
+func (s *FileStore) setLogger(l *slog.Logger) { s.logger.CompareAndSwap(nil, l) }
 
 // Path returns the file's path.
 func (s *FileStore) Path() string { return s.f.Path() }
@@ -67,7 +75,11 @@ func (s *FileStore) Load(ctx context.Context) (*oauth2.Token, error) {
 		return nil, err
 	}
 	if warning != "" {
-		slog.Default().Warn(warning)
+		logger := s.logger.Load()
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn(warning)
 	}
 	var tok oauth2.Token
 	if err := json.Unmarshal(data, &tok); err != nil {
@@ -95,7 +107,12 @@ func (s *FileStore) Save(ctx context.Context, tok *oauth2.Token) error {
 func (s *FileStore) Lock(ctx context.Context) (func(), error) { return s.f.Lock(ctx) }
 
 // String names the file; it never shows its content.
-func (s FileStore) String() string { return "netsuite.FileStore(" + s.f.Path() + ")" }
+func (s FileStore) String() string {
+	if s.f == nil {
+		return "netsuite.FileStore(<not made by NewFileStore>)"
+	}
+	return "netsuite.FileStore(" + s.f.Path() + ")"
+}
 
 // Format makes every fmt verb print String.
 func (s FileStore) Format(f fmt.State, verb rune) { io.WriteString(f, s.String()) }

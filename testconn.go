@@ -13,8 +13,9 @@ import (
 // DefaultTestTimeout bounds TestConnection when ctx has no deadline.
 const DefaultTestTimeout = 30 * time.Second
 
-// maxCatalogBody caps how much of the metadata catalog is read.
-const maxCatalogBody = 4 << 20
+// maxCatalogBody caps how much of the metadata catalog is read; NetSuite
+// sends "items" first, and reading stops there.
+const maxCatalogBody = 256 << 10
 
 // TestConnection is a health check: it authenticates (fetching a token for
 // OAuth 2.0) and GETs the REST metadata catalog,

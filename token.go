@@ -3,12 +3,15 @@ package netsuite
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +44,7 @@ func (tc *tokenCall) post(ctx context.Context) ([]byte, error) {
 		if tc.hint != nil && e.Hint == "" {
 			e.Hint = tc.hint(e)
 		}
+		tc.scrub(e)
 		return e
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tc.endpoint, strings.NewReader(tc.form.Encode()))
@@ -77,11 +81,70 @@ func (tc *tokenCall) post(ctx context.Context) ([]byte, error) {
 		return nil, fail(e)
 	case resp.StatusCode < 200 || resp.StatusCode > 299 || doc.Error != "":
 		if !isJSON || doc.Error == "" {
-			e.Excerpt = excerpt(body)
+			e.Excerpt = excerpt(tc.maskSent(body))
 		}
 		return nil, fail(e)
 	}
 	return body, nil
+}
+
+// sentCredentials are the form fields whose values are credentials.
+var sentCredentials = []string{"client_assertion", "assertion", "client_secret", "code", "code_verifier",
+	"refresh_token", "token"}
+
+// minMasked is the shortest sent value that is masked: a real credential is
+// longer, and masking a short one would only garble the message.
+const minMasked = 8
+
+// secretForms returns the credentials this call sends, in every form an
+// endpoint or a proxy echoing the request could show them: as sent (form
+// encoded, inside the Basic header), decoded, and JSON or HTML escaped.
+func (tc *tokenCall) secretForms() []string {
+	var values []string
+	for _, name := range sentCredentials {
+		values = append(values, tc.form[name]...)
+	}
+	if tc.basicUser != "" {
+		values = append(values, tc.basicPassword, base64.StdEncoding.EncodeToString(
+			[]byte(url.QueryEscape(tc.basicUser)+":"+url.QueryEscape(tc.basicPassword))))
+	}
+	var forms []string
+	for _, v := range values {
+		if len(v) < minMasked {
+			continue
+		}
+		j, _ := json.Marshal(v)
+		for _, f := range []string{v, url.QueryEscape(v), string(j[1 : len(j)-1]), html.EscapeString(v)} {
+			if !slices.Contains(forms, f) {
+				forms = append(forms, f)
+			}
+		}
+	}
+	// Longest first, so that a form containing another is masked whole.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
+}
+
+// maskSent replaces the credentials this call sent wherever body repeats
+// them (a proxy's error page echoing the request). Only for bodies that
+// become error text: a token response may legitimately repeat a refresh
+// token.
+func (tc *tokenCall) maskSent(body []byte) []byte {
+	for _, f := range tc.secretForms() {
+		body = bytes.ReplaceAll(body, []byte(f), []byte("[redacted]"))
+	}
+	return body
+}
+
+// scrub masks the credentials this call sent in the parts of e that come
+// from the response (error, error_description, excerpt, a redirect's
+// Location in the hint), e.g. an expires_in that echoes the request.
+func (tc *tokenCall) scrub(e *TokenError) {
+	for _, f := range tc.secretForms() {
+		for _, s := range []*string{&e.ErrorCode, &e.Description, &e.Excerpt, &e.Hint} {
+			*s = strings.ReplaceAll(*s, f, "[redacted]")
+		}
+	}
 }
 
 // unwrapURLError drops http.Client's *url.Error wrapper, whose message
@@ -127,10 +190,11 @@ func (f *flexSecond) UnmarshalJSON(b []byte) error {
 func parseToken(body []byte, start time.Time, tc *tokenCall) (*oauth2.Token, error) {
 	bad := func(problem string) error {
 		e := &TokenError{Endpoint: tc.endpoint, GrantType: tc.form.Get("grant_type"), Status: "2xx",
-			Description: problem, Excerpt: excerpt(body)}
+			Description: problem, Excerpt: excerpt(tc.maskSent(body))}
 		if tc.hint != nil {
 			e.Hint = tc.hint(e)
 		}
+		tc.scrub(e)
 		return e
 	}
 	var r tokenResponse

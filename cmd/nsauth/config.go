@@ -26,7 +26,8 @@ type connFlags struct {
 	timeout              time.Duration
 }
 
-const envHelp = `Settings (a flag wins over its environment variable):
+const envHelp = `Settings (a flag wins over its environment variable; a secret comes from its variable or
+from a file, not both):
   NETSUITE_ACCOUNT_ID        --account        account ID, e.g. 1234567_SB1 (or any NetSuite URL)
   NETSUITE_BASE_URL          --base-url       REST base URL; default https://<account>.suitetalk.api.netsuite.com
   NETSUITE_AUTH              --auth           tba, m2m or authcode; default: m2m with a certificate ID,

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/suitekit/netsuite/internal/filestore"
 	"github.com/suitekit/netsuite/internal/keys"
 )
 
@@ -167,26 +167,17 @@ func newKey(curve string, rsaBits int) (crypto.Signer, string, error) {
 	return nil, "", fmt.Errorf("--ec %q: NetSuite accepts the curves P-256, P-384 and P-521", curve)
 }
 
-// writeNew writes a file with mode, refusing to replace one unless force.
+// writeNew writes a file atomically (never through a symlink) with mode,
+// refusing to replace an existing one unless force.
 func writeNew(path string, data []byte, mode os.FileMode, force bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, mode)
-	if errors.Is(err, os.ErrExist) {
+	if _, err := os.Lstat(path); err == nil && !force {
 		return fmt.Errorf("%s exists; use --force to replace it, or --name/--out for another file", path)
 	}
-	if err != nil {
+	if err := filestore.New(path).Save(data); err != nil { // 0600, temp file + rename
 		return err
 	}
-	if err := f.Chmod(mode); err != nil { // umask and an existing file's mode do not apply
-		f.Close()
-		return err
+	if mode != 0o600 {
+		return os.Chmod(path, mode)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
