@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -136,7 +137,8 @@ func describeAttempts(as []Attempt) string {
 func (c *Connection) send(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	body := req.Body
-	var history []Attempt
+	var first [1]Attempt // no allocation for the usual single attempt
+	history := first[:0]
 	var wait time.Duration
 	burstRetried, tokenRetried := false, false
 	for n := 1; ; n++ {
@@ -155,9 +157,11 @@ func (c *Connection) send(req *http.Request) (*http.Response, error) {
 			a.Code = rateLimitCode(resp)
 		}
 		history = append(history, a)
-		var af *authFailure
-		if errors.As(err, &af) {
-			return nil, af.err
+		if err != nil {
+			var af *authFailure
+			if errors.As(err, &af) {
+				return nil, af.err
+			}
 		}
 		var retry bool
 		var notRetried string
@@ -229,7 +233,7 @@ func (c *Connection) finish(resp *http.Response, release func(), history []Attem
 	if c.limiter == nil && len(history) == 1 && notRetried == "" {
 		return resp
 	}
-	resp.Body = &sentBody{ReadCloser: resp.Body, release: release, attempts: history, notRetried: notRetried}
+	resp.Body = &sentBody{ReadCloser: resp.Body, release: release, attempts: slices.Clone(history), notRetried: notRetried}
 	return resp
 }
 
@@ -260,7 +264,7 @@ func (c *Connection) attemptsError(req *http.Request, history []Attempt, err err
 	if method == "" {
 		method = http.MethodGet
 	}
-	return &AttemptsError{Method: method, Path: req.URL.EscapedPath(), Attempts: history, Err: err}
+	return &AttemptsError{Method: method, Path: req.URL.EscapedPath(), Attempts: slices.Clone(history), Err: err}
 }
 
 // idempotent reports whether a method may be sent twice.

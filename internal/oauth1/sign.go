@@ -42,7 +42,7 @@ func (k *Key) Sign(base []byte) string {
 // Header returns the Authorization header value, every value percent-encoded
 // and quoted, in the order NetSuite documents.
 func Header(realm string, p Params, signature string) string {
-	b := make([]byte, 0, 160+escapedLen(realm)+escapedLen(p.ConsumerKey)+escapedLen(p.Token)+
+	b := make([]byte, 0, 192+escapedLen(realm)+escapedLen(p.ConsumerKey)+escapedLen(p.Token)+
 		escapedLen(p.Nonce)+escapedLen(signature))
 	b = append(b, `OAuth realm="`...)
 	b = AppendEscape(b, realm)
