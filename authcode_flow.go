@@ -44,6 +44,9 @@ func (r AuthRequest) LogValue() slog.Value {
 
 // authCoder is implemented by the authorization-code authenticator.
 func (c *Connection) authCode() (*authCode, error) {
+	if c.state.closed.Load() {
+		return nil, ErrClosed
+	}
 	a, ok := c.auth.(*authCode)
 	if !ok {
 		return nil, ErrNotAuthorizationCode
@@ -73,8 +76,10 @@ func (a *authCode) authRequest(state, redirectURL string) (*AuthRequest, error) 
 		b := make([]byte, 32)
 		rand.Read(b)
 		state = base64.RawURLEncoding.EncodeToString(b)
-	case len(state) < minStateLen || len(state) > 1024 || strings.ContainsFunc(state, func(r rune) bool { return r < 0x21 || r > 0x7e }):
-		return nil, fmt.Errorf("netsuite: the state must be 24 to 1024 printable ASCII characters without spaces (got %d characters); pass \"\" to have a random one made", len(state))
+	case len(state) < minStateLen || len(state) > 1024:
+		return nil, fmt.Errorf("netsuite: the state must be 24 to 1024 characters (got %d); pass \"\" to have a random one made", len(state))
+	case strings.ContainsFunc(state, func(r rune) bool { return r < 0x21 || r > 0x7e }):
+		return nil, errors.New("netsuite: the state may hold only printable ASCII characters, no spaces; pass \"\" to have a random one made")
 	}
 	verifier := oauth2.GenerateVerifier()
 	q := url.Values{
@@ -166,6 +171,9 @@ func ParseCallback(query url.Values, state string) (*Callback, error) {
 	if state == "" {
 		return nil, errors.New("netsuite: ParseCallback needs the state of the authorization request")
 	}
+	if len(query["state"]) > 1 || len(query["code"]) > 1 {
+		return nil, fmt.Errorf("%w: the callback repeats its state or code; start the authorization again", ErrStateMismatch)
+	}
 	got := query.Get("state")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(state)) != 1 {
 		if got == "" {
@@ -219,6 +227,9 @@ func (a *authCode) exchange(ctx context.Context, code, verifier, redirectURL str
 	return tok, nil
 }
 
+// ErrNothingToRevoke is returned by Revoke when there is no token.
+var ErrNothingToRevoke = errors.New("netsuite: nothing to revoke: there is no token")
+
 // Revoke revokes the refresh token (and with it its access tokens) at
 // NetSuite's revocation endpoint, then clears the Store and the cache.
 // Requests fail with ErrReauthorize afterwards.
@@ -237,7 +248,7 @@ func (c *Connection) Revoke(ctx context.Context) error {
 		return err
 	}
 	if tok == nil || (tok.RefreshToken == "" && tok.AccessToken == "") {
-		return errors.New("netsuite: nothing to revoke: there is no token")
+		return ErrNothingToRevoke
 	}
 	token := tok.RefreshToken
 	if token == "" {

@@ -75,7 +75,7 @@ func (a *authCode) fetch(ctx context.Context) (*oauth2.Token, error) {
 	case rt == "" && revoked:
 		return nil, reauthorizeError("the tokens were revoked")
 	case rt == "":
-		return nil, reauthorizeError("there is no token yet (and no refresh token): authorize first")
+		return nil, reauthorizeError("there is no token (never authorized, or NetSuite refused the last refresh token): authorize first")
 	case rt == dead:
 		return nil, reauthorizeError("NetSuite refused the refresh token earlier (invalid_grant)")
 	}
@@ -88,6 +88,7 @@ func (a *authCode) fetch(ctx context.Context) (*oauth2.Token, error) {
 			a.mu.Lock()
 			a.dead = rt
 			a.mu.Unlock()
+			a.forgetDead(ctx, rt)
 		}
 		return nil, err
 	}
@@ -132,6 +133,21 @@ func (a *authCode) refresh(ctx context.Context, rt string) (*oauth2.Token, error
 		tok.RefreshToken = rt
 	}
 	return tok, nil
+}
+
+// forgetDead removes a refresh token NetSuite refused from a store shared
+// between processes, so that no other process sends it again. Only under
+// the store's lock, and only when the store still holds that token: a
+// newer one saved by another process is kept.
+func (a *authCode) forgetDead(ctx context.Context, rt string) {
+	if _, ok := a.cfg.Store.(TokenLocker); !ok {
+		return
+	}
+	if stored, err := a.cfg.Store.Load(ctx); err == nil && stored != nil && stored.RefreshToken == rt {
+		if err := a.cfg.Store.Save(ctx, nil); err != nil {
+			a.logger.Warn("netsuite: could not remove the refused refresh token from the store", "error", err)
+		}
+	}
 }
 
 // install saves a new token and makes it the one in use. A failed save is

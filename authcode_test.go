@@ -292,7 +292,7 @@ func TestAuthorizationCodeWithoutToken(t *testing.T) {
 	defer conn.Close()
 	err = conn.TestConnection(bg)
 	assert.ErrorIs(t, err, netsuite.ErrReauthorize)
-	assert.Contains(t, err.Error(), "no token yet")
+	assert.Contains(t, err.Error(), "there is no token (never authorized")
 	assert.Equal(t, 0, srv.TokenRequests())
 }
 
@@ -514,3 +514,70 @@ func callbackURL(authURL string) string {
 }
 
 var _ = errors.Is
+
+func TestAuthorizationCodeSettingsRejected(t *testing.T) {
+	for _, tt := range []struct{ redirect, why string }{
+		{"http://127.0.0.1:0/callback#x", "fragment"},
+		{"http://127.0.0.1:99999/callback", "port"},
+		{"/callback", "absolute"},
+	} {
+		_, err := netsuite.NewConnection(netsuite.Config{AccountID: "1", Auth: netsuite.AuthorizationCode{ClientID: "c", RedirectURL: tt.redirect}})
+		assert.ErrorIs(t, err, netsuite.ErrInvalidConfig, tt.redirect)
+		assert.ErrorContains(t, err, tt.why, tt.redirect)
+	}
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Auth = srv.AuthorizationCode()
+	conn, err := netsuite.NewConnection(cfg)
+	require.NoError(t, err)
+	_, err = conn.AuthCodeURL(strings.Repeat("é", 12))
+	assert.ErrorContains(t, err, "printable ASCII")
+	_, err = conn.AuthCodeURL("short")
+	assert.ErrorContains(t, err, "24 to 1024 characters (got 5)")
+
+	require.NoError(t, conn.Close())
+	_, err = conn.AuthCodeURL("")
+	assert.ErrorIs(t, err, netsuite.ErrClosed)
+	_, err = conn.Exchange(bg, "code", "verifier")
+	assert.ErrorIs(t, err, netsuite.ErrClosed)
+	assert.ErrorIs(t, conn.Revoke(bg), netsuite.ErrClosed)
+	_, err = conn.Generate(bg, netsuite.GenerateOptions{})
+	assert.ErrorIs(t, err, netsuite.ErrClosed)
+	assert.Equal(t, 0, srv.TokenRequests())
+}
+
+// TestRefusedRefreshTokenLeavesTheStore: once NetSuite refuses a refresh
+// token, a shared (locked) store forgets it, so that the next process does
+// not send it again.
+func TestRefusedRefreshTokenLeavesTheStore(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		srv := netsuitetest.NewHandler()
+		cfg := inMemory(srv)
+		ac := srv.AuthorizationCode()
+		ac.Store = netsuite.NewFileStore(filepath.Join(dir, "t.json"))
+		cfg.Auth = ac
+		conn := login(t, srv, cfg)
+		tok, err := conn.TokenSource().Token()
+		require.NoError(t, err)
+		require.NoError(t, conn.Close())
+		srv.RevokeAccessToken(tok.AccessToken)
+		time.Sleep(8 * 24 * time.Hour)
+
+		next, err := netsuite.NewConnection(cfg)
+		require.NoError(t, err)
+		assert.ErrorIs(t, get(t, next, "/services/rest/record/v1/customer/107"), netsuite.ErrReauthorize)
+		stored, err := ac.Store.Load(bg)
+		require.NoError(t, err)
+		assert.Nil(t, stored, "the refused refresh token is gone from the store")
+		next.Close()
+
+		before := srv.TokenRequests()
+		third, err := netsuite.NewConnection(cfg)
+		require.NoError(t, err)
+		defer third.Close()
+		assert.ErrorIs(t, get(t, third, "/services/rest/record/v1/customer/107"), netsuite.ErrReauthorize)
+		assert.Equal(t, before, srv.TokenRequests(), "no process sends it again")
+	})
+}

@@ -157,7 +157,14 @@ func NewConnection(cfg Config) (*Connection, error) {
 		retry:     DefaultRetryPolicy,
 	}
 	if cfg.Retry != nil {
+		if err := cfg.Retry.check(); err != nil {
+			return nil, err
+		}
 		c.retry = cfg.Retry.withDefaults()
+	}
+	if c.limiter != nil && c.limiter.Limit() == 0 {
+		return nil, &ConfigError{Field: "Config.Limiter", Problem: "it is a zero Limiter, which would never let a request through",
+			Accepted: "netsuite.NewLimiter(n), shared by the account's Connections"}
 	}
 	switch {
 	case cfg.MaxConcurrent < 0:

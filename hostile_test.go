@@ -326,7 +326,7 @@ func FuzzParseCallback(f *testing.F) {
 			if !strings.Contains(err.Error(), "needs the state") {
 				t.Fatalf("no state: %v", err)
 			}
-		case q.Get("state") != state:
+		case q.Get("state") != state || len(q["state"]) > 1 || len(q["code"]) > 1:
 			if !errors.Is(err, netsuite.ErrStateMismatch) {
 				t.Fatalf("state %q is not %q, but: %v", q.Get("state"), state, err)
 			}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -131,6 +133,30 @@ func describeToken(t *oauth2.Token) string {
 
 var _ Authenticator = AuthorizationCode{}
 
+// checkRedirectURL refuses a redirect URI NetSuite cannot use.
+func checkRedirectURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	bad := func(problem string) error {
+		return &ConfigError{Field: "AuthorizationCode.RedirectURL", Problem: quoteInput(raw) + ": " + problem,
+			Accepted: "the redirect URI of the integration record, byte for byte, e.g. http://127.0.0.1:8765/callback"}
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == ""):
+		return bad("it is not an absolute URL")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return bad("a redirect URI cannot have a fragment")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n > 65535 {
+			return bad("the port is not a number from 0 to 65535")
+		}
+	}
+	return nil
+}
+
 // Bind validates the settings and returns the live authenticator. It does
 // no I/O: the store is read on the first request.
 func (ac AuthorizationCode) Bind(b Binding) (RequestAuthenticator, error) {
@@ -157,10 +183,8 @@ func (ac AuthorizationCode) Bind(b Binding) (RequestAuthenticator, error) {
 	if a.revokeURL, err = tokenEndpointURL("AuthorizationCode.RevokeURL", ac.RevokeURL, b.RevokeURL, b); err != nil {
 		return nil, err
 	}
-	if ac.RedirectURL != "" {
-		if _, err := url.Parse(ac.RedirectURL); err != nil {
-			return nil, &ConfigError{Field: "AuthorizationCode.RedirectURL", Problem: "it is not a URL", Err: err}
-		}
+	if err := checkRedirectURL(ac.RedirectURL); err != nil {
+		return nil, err
 	}
 	if a.scopes, err = checkScopes("AuthorizationCode.Scopes", ac.Scopes); err != nil {
 		return nil, err

@@ -442,3 +442,21 @@ func TestTestConnectionDefaultDeadline(t *testing.T) {
 		assert.Equal(t, netsuite.DefaultTestTimeout, time.Since(start))
 	})
 }
+
+func TestRetrySettingsRejected(t *testing.T) {
+	for _, cfg := range []netsuite.Config{
+		{Limiter: &netsuite.Limiter{}},
+		{Retry: &netsuite.RetryPolicy{MaxAttempts: -1}},
+		{Retry: &netsuite.RetryPolicy{BaseDelay: -time.Second}},
+		{Retry: &netsuite.RetryPolicy{MaxDelay: -1}},
+		{MaxConcurrent: -1},
+	} {
+		cfg.AccountID, cfg.Auth = "1", testTBA
+		_, err := netsuite.NewConnection(cfg)
+		assert.ErrorIs(t, err, netsuite.ErrInvalidConfig, "%+v", cfg.Retry)
+	}
+	conn, srv := newTBAConnection(t, netsuite.NoRetry)
+	srv.Inject(netsuitetest.Fault{Status: 429})
+	err := conn.TestConnection(bg)
+	assert.ErrorContains(t, err, "not retried: retries are off")
+}

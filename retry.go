@@ -48,6 +48,20 @@ var NoRetry = &RetryPolicy{MaxAttempts: 1}
 // misleading burst answer and retried once.
 const burstWindow = 10 * time.Second
 
+// check refuses negative settings.
+func (p RetryPolicy) check() error {
+	for _, f := range []struct {
+		name string
+		neg  bool
+	}{{"MaxAttempts", p.MaxAttempts < 0}, {"BaseDelay", p.BaseDelay < 0}, {"MaxDelay", p.MaxDelay < 0}} {
+		if f.neg {
+			return &ConfigError{Field: "Config.Retry." + f.name, Problem: "it is negative",
+				Accepted: "0 for the default, or a positive value; netsuite.NoRetry switches retries off"}
+		}
+	}
+	return nil
+}
+
 // withDefaults fills the zero fields.
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
@@ -181,6 +195,9 @@ func (c *Connection) send(req *http.Request) (*http.Response, error) {
 		}
 		if retry && n >= c.retry.MaxAttempts {
 			retry, notRetried = false, fmt.Sprintf("gave up after %d attempts (Config.Retry.MaxAttempts)", n)
+			if c.retry.MaxAttempts == 1 {
+				notRetried = "retries are off (Config.Retry.MaxAttempts is 1)"
+			}
 		}
 		if retry {
 			if body, retry = replayBody(req); !retry {
@@ -260,6 +277,9 @@ func (b *sentBody) Close() error {
 
 // attemptsError wraps the final error with the history.
 func (c *Connection) attemptsError(req *http.Request, history []Attempt, err error) error {
+	if len(history) == 0 {
+		return err // nothing was sent: waiting for a slot ended
+	}
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet

@@ -73,9 +73,10 @@ func (f *authCodeFlags) tokenPath(env *environment, account string) (string, err
 	return filepath.Join(dir, "nsauth", a.ID()+".json"), nil
 }
 
-// authCodeCommand parses the flags of login, token and revoke and returns
-// an authorization-code Connection.
-func authCodeCommand(env *environment, name, about string, args []string, extra func(*flag.FlagSet)) (*netsuite.Connection, *connFlags, int) {
+// oauthCommand parses the flags of login, token and revoke and returns an
+// OAuth 2.0 Connection: authorization code, or (token only) client
+// credentials when the settings say so.
+func oauthCommand(env *environment, name, about string, args []string, allowM2M bool, extra func(*flag.FlagSet)) (*netsuite.Connection, *connFlags, int) {
 	var f connFlags
 	fs := newFlagSet(env, name, "[flags]", about+"\n\n"+envHelp)
 	f.register(fs)
@@ -88,8 +89,26 @@ func authCodeCommand(env *environment, name, about string, args []string, extra 
 	if !wantArgs(env, fs, 0, "no arguments") {
 		return nil, nil, 2
 	}
-	f.auth = "authcode"
-	cfg, err := f.config(env)
+	fs.Visit(func(fl *flag.Flag) { f.timeoutSet = f.timeoutSet || fl.Name == "timeout" })
+	kind, err := f.authKind(env)
+	switch {
+	case err != nil:
+	case kind == "tba":
+		hasTBA := setting(env, f.consumerKey, "NETSUITE_CONSUMER_KEY") != "" || setting(env, f.tokenID, "NETSUITE_TOKEN_ID") != ""
+		if !hasTBA && setting(env, f.auth, "NETSUITE_AUTH") == "" {
+			err = errors.New("no OAuth 2.0 client: set NETSUITE_CLIENT_ID (and NETSUITE_CLIENT_SECRET unless the integration is a public client)")
+		} else {
+			err = fmt.Errorf("nsauth %s is for OAuth 2.0: TBA signs each request and has no token (see 'nsauth help %s')", name, name)
+		}
+	case kind == "m2m" && !allowM2M:
+		err = fmt.Errorf("nsauth %s is for the authorization-code flow; client credentials (M2M) need no login or revocation: a token is minted for every use", name)
+	default:
+		f.auth = kind
+	}
+	var cfg netsuite.Config
+	if err == nil {
+		cfg, err = f.config(env)
+	}
 	if err == nil {
 		var conn *netsuite.Connection
 		if conn, err = netsuite.NewConnection(cfg); err == nil {
@@ -102,25 +121,32 @@ func authCodeCommand(env *environment, name, about string, args []string, extra 
 
 func runLogin(ctx context.Context, env *environment, args []string) int {
 	var noBrowser bool
-	conn, f, code := authCodeCommand(env, "login",
+	conn, f, code := oauthCommand(env, "login",
 		"Runs the OAuth 2.0 authorization-code flow, like the Generate button of integration platforms:\n"+
 			"opens NetSuite's login page in a browser, receives the redirect on the loopback redirect URI\n"+
 			"(register it on the integration record, default "+defaultRedirectURL+"), and saves the tokens\n"+
 			"to the token file. From then on test, request and token refresh the access token themselves.",
-		args, func(fs *flag.FlagSet) {
+		args, false, func(fs *flag.FlagSet) {
 			fs.BoolVar(&noBrowser, "no-browser", false, "print the URL only; do not open a browser")
 		})
 	if conn == nil {
 		return code
 	}
 	defer conn.Close()
+	if err := checkTokenFile(storePath(f, env)); err != nil { // before the user spends a login on it
+		fmt.Fprintln(env.stderr, "nsauth login:", err)
+		return 1
+	}
 	opts := netsuite.GenerateOptions{Out: env.stderr, Timeout: netsuite.DefaultGenerateTimeout}
+	if f.timeoutSet {
+		opts.Timeout = f.timeout
+	}
 	if !noBrowser {
 		opts.OpenBrowser = env.openBrowser
 	}
 	auth, err := conn.Generate(ctx, opts)
 	if err != nil {
-		fmt.Fprintln(env.stderr, "nsauth login:", err)
+		fmt.Fprintln(env.stderr, "nsauth login:", cliError(err))
 		return 1
 	}
 	fmt.Fprintf(env.stdout, "Logged in to account %s (role %s, entity %s). Tokens saved to %s; the access token is valid until %s.\n",
@@ -132,10 +158,11 @@ func runLogin(ctx context.Context, env *environment, args []string) int {
 }
 
 func runToken(ctx context.Context, env *environment, args []string) int {
-	conn, _, code := authCodeCommand(env, "token",
-		"Prints a current access token (refreshing it when needed) for use with curl:\n"+
+	conn, _, code := oauthCommand(env, "token",
+		"Prints a current OAuth 2.0 access token for use with curl — refreshed when needed\n"+
+			"(authorization code), or minted (client credentials):\n"+
 			"  curl -H \"Authorization: Bearer $(nsauth token)\" …\n"+
-			"The output is a credential: do not paste it where others can read it.", args, nil)
+			"The output is a credential: do not paste it where others can read it.", args, true, nil)
 	if conn == nil {
 		return code
 	}
@@ -150,13 +177,18 @@ func runToken(ctx context.Context, env *environment, args []string) int {
 }
 
 func runRevoke(ctx context.Context, env *environment, args []string) int {
-	conn, f, code := authCodeCommand(env, "revoke",
-		"Revokes the refresh token at NetSuite (and with it its access tokens) and removes the token file.", args, nil)
+	conn, f, code := oauthCommand(env, "revoke",
+		"Revokes the refresh token at NetSuite (and with it its access tokens) and removes the token file.", args, false, nil)
 	if conn == nil {
 		return code
 	}
 	defer conn.Close()
-	if err := conn.Revoke(ctx); err != nil {
+	err := conn.Revoke(ctx)
+	if errors.Is(err, netsuite.ErrNothingToRevoke) {
+		fmt.Fprintln(env.stdout, "Nothing to revoke: there is no saved token.")
+		return 0
+	}
+	if err != nil {
 		fmt.Fprintln(env.stderr, "nsauth revoke:", err)
 		return 1
 	}
@@ -167,6 +199,25 @@ func runRevoke(ctx context.Context, env *environment, args []string) int {
 func storePath(f *connFlags, env *environment) string {
 	p, _ := f.authCode.tokenPath(env, setting(env, f.account, "NETSUITE_ACCOUNT_ID"))
 	return p
+}
+
+// checkTokenFile refuses a token path that cannot hold a file.
+func checkTokenFile(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("NETSUITE_TOKEN_FILE %s is a directory: give the path of a file, e.g. %s", path, filepath.Join(path, "tokens.json"))
+	case err == nil && fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("NETSUITE_TOKEN_FILE %s is a symbolic link, which is never followed: give the path of the file itself", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return fmt.Errorf("NETSUITE_TOKEN_FILE %s is not a regular file", path)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("NETSUITE_TOKEN_FILE %s: %w", path, err)
+	}
+	if dir, err := os.Stat(filepath.Dir(path)); err == nil && !dir.IsDir() {
+		return fmt.Errorf("NETSUITE_TOKEN_FILE %s: %s is not a directory", path, filepath.Dir(path))
+	}
+	return nil
 }
 
 // openBrowser opens u in the user's browser.

@@ -24,6 +24,7 @@ type connFlags struct {
 	m2m                  m2mFlags
 	authCode             authCodeFlags
 	timeout              time.Duration
+	timeoutSet           bool // --timeout was given
 }
 
 const envHelp = `Settings (a flag wins over its environment variable; a secret comes from its variable or
@@ -65,7 +66,7 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.auth, "auth", "", "tba, m2m or authcode (env NETSUITE_AUTH); default from the settings present")
 	f.m2m.register(fs)
 	f.authCode.register(fs)
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up after this long (login: default 5m)")
 }
 
 // setting returns the flag value, else the environment variable.
@@ -116,6 +117,7 @@ func readSettingFile(setting, path string) ([]byte, error) {
 		return b, nil
 	}
 	why := "cannot read it"
+	shown := " (the path is not shown, in case a secret was pasted there)"
 	switch {
 	case looksLikeValue(path):
 		why = "it must name a file, but it looks like the value itself"
@@ -129,7 +131,7 @@ func readSettingFile(setting, path string) ([]byte, error) {
 			why = pe.Err.Error()
 		}
 	}
-	return nil, fmt.Errorf("%s: %s (the path is not shown, in case it is a secret)", setting, why)
+	return nil, fmt.Errorf("%s: %s%s", setting, why, shown)
 }
 
 // looksLikeValue reports whether a "path" is more likely a pasted value.

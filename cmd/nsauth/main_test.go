@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -416,4 +417,48 @@ func TestLoginTokenRevoke(t *testing.T) {
 			assert.Contains(t, errOut, "nsauth login")
 		})
 	}
+}
+
+func TestTokenCommandKinds(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	cc := srv.ClientCredentials()
+	keyPEM, err := x509.MarshalPKCS8PrivateKey(cc.Key)
+	require.NoError(t, err)
+	keyFile := filepath.Join(dir, "k.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyPEM}), 0o600))
+	m2m := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+		"NETSUITE_CLIENT_ID": cc.ClientID, "NETSUITE_CERTIFICATE_ID": cc.CertificateID, "NETSUITE_PRIVATE_KEY": keyFile}
+	code, out, errOut := runCLI(t, m2m, "token")
+	require.Equal(t, 0, code, errOut)
+	assert.Len(t, strings.TrimSpace(out), 43, "a client-credentials token")
+
+	code, _, errOut = runCLI(t, m2m, "revoke")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "client credentials (M2M) need no login or revocation")
+
+	code, _, errOut = runCLI(t, fakeEnv(srv), "token")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "TBA signs each request and has no token")
+}
+
+func TestLoginChecksBeforeTheBrowser(t *testing.T) {
+	srv := netsuitetest.NewServer()
+	defer srv.Close()
+	ac := srv.AuthorizationCode()
+	vars := map[string]string{"NETSUITE_ACCOUNT_ID": srv.AccountID(), "NETSUITE_BASE_URL": srv.URL,
+		"NETSUITE_CLIENT_ID": ac.ClientID, "NETSUITE_CLIENT_SECRET": ac.ClientSecret,
+		"NETSUITE_REDIRECT_URL": ac.RedirectURL, "NETSUITE_TOKEN_FILE": t.TempDir()}
+	code, _, errOut := runCLI(t, vars, "login", "--no-browser")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "is a directory: give the path of a file")
+	assert.NotContains(t, errOut, "Open this URL", "no login is wasted")
+
+	vars["NETSUITE_TOKEN_FILE"] = filepath.Join(t.TempDir(), "tokens.json")
+	start := time.Now()
+	code, _, errOut = runCLI(t, vars, "login", "--no-browser", "--timeout", "300ms")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no authorization arrived")
+	assert.Less(t, time.Since(start), 5*time.Second, "--timeout is honoured")
 }

@@ -330,7 +330,7 @@ func TestCLINeverPrintsSecrets(t *testing.T) {
 		{"authcode request, an error page echoing the header", authcode, []string{"request", "GET", "/echo"}, 1},
 		{"authcode token", authcode, []string{"token"}, 0},
 		{"authcode revoke", authcode, []string{"revoke"}, 0},
-		{"authcode revoke again", authcode, []string{"revoke"}, 1},
+		{"authcode revoke again", authcode, []string{"revoke"}, 0}, // "nothing to revoke"
 		{"authcode test after revoke", authcode, []string{"test"}, 1},
 		{"authcode token, dead refresh token", with(map[string]string{"NETSUITE_CLIENT_ID": "authcode-client-0001", "NETSUITE_CLIENT_SECRET": sClientSecret,
 			"NETSUITE_TOKEN_FILE": deadFile}), []string{"token"}, 1},
